@@ -1,0 +1,60 @@
+//! # riskmdp — exact risk-sensitive RL-as-inference on tabular MDPs
+//!
+//! The β-VMBPO paper scales rewards by 1/β in the soft Bellman backups of RL-as-inference.
+//! This crate computes everything that follows from that *exactly* on finite models:
+//!
+//! **model** ([`TabularMdp`]) → **objective** (β, γ, the operators of [`operators`]) →
+//! **solver** ([`solve`]) → **result** (scaled values Q, V in nats; certainty equivalents β·Q;
+//! posterior dynamics and policy; how the solver stopped and how accurate it is).
+//!
+//! # The math in one page
+//!
+//! ```text
+//! (T_π Q)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')               (Eq. 15)
+//! V(s) = log Σ_a π(a|s)·exp Q(s,a)  (policy, Eq. 2)   or  max_a Q(s,a)  (optimum, Lemma 4.1)
+//! q(s'|s,a) ∝ P(s'|s,a)·exp V(s')          posterior dynamics (Eq. 4)
+//! q(a|s)    ∝ π(a|s)·exp Q(s,a)            posterior policy
+//! β·V_π(s) = β·log E[exp(Σ_t r_t/β)]       exponential utility, γ = 1 with horizon (Eq. 6)
+//! E_q[Σ r]/β − KL(q(τ)‖p_π(τ)) ≤ V_π(s)    ELBO, tight at the posterior (Eq. 7)
+//! β ← clamp(β − η·(ε − KL_β), β_min, 1e7)  dual descent on the KL constraint (Eqs. 8–9)
+//! ```
+//!
+//! β → 0 is optimistic (the best case), β → ∞ risk-neutral. With γ < 1 (γ outside the log)
+//! the fixed point is a recursive risk measure, not the exponential utility of the discounted
+//! return. With γ = 1 and no horizon the risk-seeking value can be infinite; the solvers
+//! certify finiteness (or report [`Error::InfiniteValue`]) instead of looping.
+//!
+//! # Module map (reading order)
+//!
+//! * [`mdp`] — the validated model and its JSON format; [`policy`] — policies.
+//! * [`logsumexp`] — stable `log E_p[exp x]` kernels.
+//! * [`operators`] — T_π, T*, soft values, posteriors.
+//! * [`solve`] — evaluation, improvement, policy and value iteration, finite horizon, β = ∞.
+//! * [`utility`] — exponential utility by enumeration, ELBO, KL, occupancy.
+//! * [`dual`] — the β dual: descent trajectories and all roots of KL_β = ε.
+//! * [`tolerance`] — named tolerances and the policy for using them.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
+
+pub mod dual;
+pub mod error;
+pub mod io;
+pub mod logsumexp;
+pub mod mdp;
+pub mod operators;
+pub mod policy;
+pub mod risk;
+pub mod solve;
+pub mod sweep;
+pub mod tolerance;
+pub mod utility;
+
+pub use error::{Error, Result};
+pub use mdp::{GridShape, MdpSpec, TabularMdp};
+pub use policy::Policy;
+pub use risk::Beta;
+pub use solve::{
+    FiniteHorizonSolution, Method, Solution, SolveOptions, StationarySolution, Termination, evaluate_finite_horizon,
+    evaluate_policy, policy_iteration, solve_finite_horizon, solve_optimal, solve_policy, value_iteration,
+};

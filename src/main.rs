@@ -1,0 +1,427 @@
+//! `riskmdp`: the command-line front end. Each subcommand parses its flags, calls one library
+//! function and prints a table (default) or JSON (`--json`). Errors print one line on stderr
+//! and exit with status 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ndarray::{Array2, Axis};
+use serde_json::{Value, json};
+
+use riskmdp::dual::{DualDescent, dual_descent, kl_roots, log_grid};
+use riskmdp::operators::{posterior_dynamics, posterior_policy};
+use riskmdp::sweep::sweep;
+use riskmdp::utility::KlWeights;
+use riskmdp::{Beta, Error, Method, Policy, Result, Solution, SolveOptions, TabularMdp, solve_optimal, solve_policy};
+
+#[derive(Parser)]
+#[command(name = "riskmdp", version, about = "Exact risk-sensitive RL-as-inference (β-VMBPO) on tabular MDPs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    ValueIteration,
+    PolicyIteration,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WeightsArg {
+    Occupancy,
+    Uniform,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve for Q* (or Q_π with --policy) at one β.
+    Solve {
+        /// MDP file (JSON).
+        file: PathBuf,
+        /// Risk parameter β > 0.
+        #[arg(long, allow_negative_numbers = true)]
+        beta: f64,
+        /// Evaluate this policy (JSON S×A, or T×S×A with a horizon) instead of optimising.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Algorithm for the optimum without a horizon.
+        #[arg(long, value_enum, default_value = "value-iteration")]
+        method: MethodArg,
+        /// Relative tolerance on the certified error bound.
+        #[arg(long, default_value_t = riskmdp::tolerance::SOLVE, allow_negative_numbers = true)]
+        tol: f64,
+        /// Most operator sweeps.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_iter: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sweep β on a log grid at one state: certainty equivalents, greedy action, posterior
+    /// dynamics, and the exact β of every greedy switch.
+    Sweep {
+        /// MDP file (JSON).
+        file: PathBuf,
+        /// Smallest β.
+        #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
+        beta_min: f64,
+        /// Largest β.
+        #[arg(long, default_value_t = 1e3, allow_negative_numbers = true)]
+        beta_max: f64,
+        /// Grid points.
+        #[arg(long, default_value_t = 41)]
+        points: usize,
+        /// State (name or index); default: the initial state.
+        #[arg(long)]
+        state: Option<String>,
+        /// Relative solver tolerance.
+        #[arg(long, default_value_t = riskmdp::tolerance::SOLVE, allow_negative_numbers = true)]
+        tol: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The β dual: every root of KL_β = ε, and optionally a dual-descent trajectory.
+    Dual {
+        /// MDP file (JSON).
+        file: PathBuf,
+        /// KL budget ε > 0 (nats).
+        #[arg(long, allow_negative_numbers = true)]
+        epsilon: f64,
+        /// How per-pair KLs are averaged.
+        #[arg(long, value_enum, default_value = "occupancy")]
+        weights: WeightsArg,
+        /// Smallest β of the root grid (and the lower clamp of dual descent).
+        #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+        beta_min: f64,
+        /// Largest β of the root grid.
+        #[arg(long, default_value_t = 1e7, allow_negative_numbers = true)]
+        beta_max: f64,
+        /// Grid points for the root search.
+        #[arg(long, default_value_t = 121)]
+        points: usize,
+        /// Start dual descent at this β.
+        #[arg(long, allow_negative_numbers = true)]
+        beta0: Option<f64>,
+        /// Dual-descent step size η.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        lr: f64,
+        /// Dual-descent steps.
+        #[arg(long, default_value_t = 100)]
+        steps: usize,
+        /// Relative solver tolerance.
+        #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
+        tol: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Solve { file, beta, policy, method, tol, max_iter, json } => cmd_solve(
+            &file,
+            beta,
+            policy.as_deref(),
+            method,
+            SolveOptions::default().tol(tol).max_iterations(max_iter),
+            json,
+        ),
+        Command::Sweep { file, beta_min, beta_max, points, state, tol, json } => {
+            cmd_sweep(&file, (beta_min, beta_max, points), state.as_deref(), SolveOptions::default().tol(tol), json)
+        }
+        Command::Dual { file, epsilon, weights, beta_min, beta_max, points, beta0, lr, steps, tol, json } => {
+            let weights = match weights {
+                WeightsArg::Occupancy => KlWeights::Occupancy,
+                WeightsArg::Uniform => KlWeights::Uniform,
+            };
+            let descent = beta0.map(|beta0| DualDescent { epsilon, beta0, lr, steps, beta_min, weights });
+            cmd_dual(
+                &file,
+                epsilon,
+                weights,
+                (beta_min, beta_max, points),
+                descent,
+                SolveOptions::default().tol(tol),
+                json,
+            )
+        }
+    };
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A number for a table: fixed point where readable, scientific otherwise.
+fn num(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || (1e-3..1e6).contains(&a) { format!("{x:.6}") } else { format!("{x:.6e}") }
+}
+
+fn to_json<T: serde::Serialize>(x: &T) -> Value {
+    serde_json::to_value(x).unwrap_or(Value::Null)
+}
+
+fn rows2(a: &Array2<f64>) -> Value {
+    Value::from(a.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
+}
+
+fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].chars().count()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[String]| {
+        cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(header)];
+    out.extend(rows.iter().map(|r| line(r)));
+    out.join("\n")
+}
+
+fn cmd_solve(
+    file: &std::path::Path,
+    beta: f64,
+    policy: Option<&std::path::Path>,
+    method: MethodArg,
+    options: SolveOptions,
+    as_json: bool,
+) -> Result<String> {
+    let mdp = TabularMdp::load(file)?;
+    let beta = Beta::new(beta)?;
+    let method = match method {
+        MethodArg::ValueIteration => Method::ValueIteration,
+        MethodArg::PolicyIteration => Method::PolicyIteration,
+    };
+    let solution = match policy {
+        Some(path) => solve_policy(&mdp, beta, &Policy::load(&mdp, path)?, options)?,
+        None => solve_optimal(&mdp, beta, method, options)?,
+    };
+    let b = beta.get();
+    let mut out = json!({
+        "name": mdp.name(), "states": mdp.state_names(), "actions": mdp.action_names(),
+        "gamma": mdp.gamma(), "horizon": mdp.horizon(), "beta": b,
+    });
+    let (iterations, residual, error_bound, termination) = match &solution {
+        Solution::Stationary(sol) => {
+            let Policy::Stationary(pi) = &sol.policy else {
+                unreachable!("stationary solutions have stationary policies")
+            };
+            out["q"] = rows2(&sol.q);
+            out["v"] = Value::from(sol.v.to_vec());
+            out["certainty_equivalent"] = Value::from(sol.v.iter().map(|v| b * v).collect::<Vec<_>>());
+            out["greedy"] = Value::from(sol.greedy.clone());
+            let post = posterior_dynamics(&mdp, sol.v.view());
+            out["posterior_dynamics"] =
+                Value::from(post.outer_iter().map(|m| rows2(&m.to_owned())).collect::<Vec<_>>());
+            out["posterior_policy"] = rows2(&posterior_policy(&mdp, pi.view(), sol.q.view()));
+            (sol.iterations, sol.residual, sol.error_bound, sol.termination)
+        }
+        Solution::FiniteHorizon(sol) => {
+            let horizon = sol.q.len_of(Axis(0));
+            out["q"] = Value::from(sol.q.outer_iter().map(|m| rows2(&m.to_owned())).collect::<Vec<_>>());
+            let v: Vec<Vec<f64>> = (0..horizon).map(|t| sol.v.row(t).to_vec()).collect();
+            out["certainty_equivalent"] =
+                Value::from(v.iter().map(|r| r.iter().map(|x| b * x).collect::<Vec<_>>()).collect::<Vec<_>>());
+            out["v"] = Value::from(v);
+            out["greedy"] = Value::from(sol.greedy.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+            out["posterior_dynamics"] = Value::from(
+                (0..horizon)
+                    .map(|t| {
+                        let post = posterior_dynamics(&mdp, sol.v.row(t + 1));
+                        Value::from(post.outer_iter().map(|m| rows2(&m.to_owned())).collect::<Vec<_>>())
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            out["posterior_policy"] = Value::from(
+                (0..horizon)
+                    .map(|t| rows2(&posterior_policy(&mdp, sol.policy.at(t), sol.q.index_axis(Axis(0), t))))
+                    .collect::<Vec<_>>(),
+            );
+            (horizon, 0.0, 0.0, riskmdp::Termination::Exact)
+        }
+    };
+    out["iterations"] = json!(iterations);
+    out["residual"] = json!(residual);
+    out["error_bound"] = json!(error_bound);
+    out["termination"] = to_json(&termination);
+    if as_json {
+        return Ok(serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    let what = if policy.is_some() { "Q_π of the given policy" } else { "optimal Q*" };
+    let horizon = mdp.horizon().map_or("none".to_string(), |t| t.to_string());
+    let mut text = format!(
+        "{}: {what} at β = {b}, γ = {}, horizon {horizon}\n{termination} after {iterations} sweep(s); residual {}, error bound {}\n",
+        mdp.name(),
+        mdp.gamma(),
+        num(residual),
+        num(error_bound)
+    );
+    if mdp.horizon().is_some() {
+        text.push_str("values at t = 0 (--json for every t)\n");
+    }
+    let q0 = solution.q0();
+    let v0 = solution.v0();
+    let greedy = riskmdp::solve::greedy_actions(&mdp, q0.view());
+    let mut header: Vec<String> = ["state", "V (nats)", "β·V", "greedy"].map(String::from).to_vec();
+    header.extend(mdp.action_names().iter().map(|a| format!("β·Q({a})")));
+    let rows: Vec<Vec<String>> = (0..mdp.n_states())
+        .map(|s| {
+            if mdp.is_terminal(s) {
+                let mut r = vec![mdp.state_names()[s].clone(), "0".into(), "0".into(), "(terminal)".into()];
+                r.extend(std::iter::repeat_n(String::new(), mdp.n_actions()));
+                return r;
+            }
+            let mut r =
+                vec![mdp.state_names()[s].clone(), num(v0[s]), num(b * v0[s]), mdp.action_names()[greedy[s]].clone()];
+            r.extend((0..mdp.n_actions()).map(|a| num(b * q0[[s, a]])));
+            r
+        })
+        .collect();
+    text.push_str(&table(&header, &rows));
+    Ok(text)
+}
+
+fn resolve_state(mdp: &TabularMdp, state: Option<&str>) -> Result<usize> {
+    match state {
+        Some(key) => mdp.state_index(key).ok_or_else(|| Error::InvalidParameter {
+            name: "--state".into(),
+            message: format!("no state named or numbered `{key}`"),
+        }),
+        None => mdp.initial_state().ok_or_else(|| Error::InvalidParameter {
+            name: "--state".into(),
+            message: "the initial distribution is not a single state; name one with --state".into(),
+        }),
+    }
+}
+
+fn cmd_sweep(
+    file: &std::path::Path,
+    (beta_min, beta_max, points): (f64, f64, usize),
+    state: Option<&str>,
+    options: SolveOptions,
+    as_json: bool,
+) -> Result<String> {
+    options.validate()?;
+    let mdp = TabularMdp::load(file)?;
+    let state = resolve_state(&mdp, state)?;
+    let grid = log_grid(beta_min, beta_max, points)?;
+    let result = sweep(&mdp, state, &grid, options)?;
+    let actions = mdp.action_names();
+    if as_json {
+        let mut out = to_json(&result);
+        out["state_name"] = json!(mdp.state_names()[state]);
+        out["actions"] = json!(actions);
+        out["states"] = json!(mdp.state_names());
+        return Ok(serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    // Posterior columns: next states in the support of P(·|state, a).
+    let support: Vec<(usize, usize)> = (0..mdp.n_actions())
+        .flat_map(|a| {
+            let row = mdp.transition_row(state, a);
+            (0..mdp.n_states()).filter(move |&j| row[j] > 0.0).map(move |j| (a, j))
+        })
+        .collect();
+    let show_posterior = support.len() <= 8;
+    let mut header = vec!["β".to_string()];
+    header.extend(actions.iter().map(|a| format!("β·Q({a})")));
+    header.push("greedy".into());
+    if show_posterior {
+        header.extend(support.iter().map(|&(a, j)| format!("q({}|{})", mdp.state_names()[j], actions[a])));
+    }
+    let rows: Vec<Vec<String>> = result
+        .points
+        .iter()
+        .map(|p| {
+            let mut r = vec![num(p.beta)];
+            r.extend(p.certainty_equivalent.iter().map(|&x| num(x)));
+            r.push(actions[p.greedy].clone());
+            if show_posterior {
+                r.extend(support.iter().map(|&(a, j)| num(p.posterior_dynamics[a][j])));
+            }
+            r
+        })
+        .collect();
+    let mut text =
+        format!("{}: β sweep at state `{}`\n{}\n", mdp.name(), mdp.state_names()[state], table(&header, &rows));
+    if result.switches.is_empty() {
+        text.push_str("no switch of the greedy action in this range");
+    }
+    for sw in &result.switches {
+        text.push_str(&format!(
+            "greedy switches from `{}` to `{}` at β = {:.12}\n",
+            actions[sw.from], actions[sw.to], sw.beta
+        ));
+    }
+    Ok(text.trim_end().to_string())
+}
+
+fn cmd_dual(
+    file: &std::path::Path,
+    epsilon: f64,
+    weights: KlWeights,
+    grid: (f64, f64, usize),
+    descent: Option<DualDescent>,
+    options: SolveOptions,
+    as_json: bool,
+) -> Result<String> {
+    options.validate()?;
+    let mdp = TabularMdp::load(file)?;
+    let scan = kl_roots(&mdp, epsilon, (grid.0, grid.1), grid.2, weights, options)?;
+    let trajectory = descent.map(|d| dual_descent(&mdp, d, options)).transpose()?;
+    if as_json {
+        let mut out = to_json(&scan);
+        out["weights"] = json!(match weights {
+            KlWeights::Occupancy => "occupancy",
+            KlWeights::Uniform => "uniform",
+        });
+        if let Some(traj) = &trajectory {
+            out["trajectory"] = Value::from(traj.iter().map(|s| vec![s.beta, s.kl]).collect::<Vec<_>>());
+            out["beta"] = json!(traj.last().map(|s| s.beta));
+        }
+        return Ok(serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    let list = |xs: &[f64]| {
+        if xs.is_empty() { "none".to_string() } else { xs.iter().map(|&x| num(x)).collect::<Vec<_>>().join(", ") }
+    };
+    let mut text = format!(
+        "{}: KL_β = ε = {epsilon} on {} points of β in [{}, {}]\nroots:        {}\nstable roots: {}\n",
+        mdp.name(),
+        grid.2,
+        num(grid.0),
+        num(grid.1),
+        list(&scan.roots),
+        list(&scan.stable_roots)
+    );
+    for j in &scan.jumps {
+        text.push_str(&format!(
+            "KL_β jumps across ε at β = {} (greedy policy switch; {})\n",
+            num(j.beta),
+            if j.stable { "attracting" } else { "repelling" }
+        ));
+    }
+    let stride = (scan.kl_curve.len() / 12).max(1);
+    let rows: Vec<Vec<String>> = scan.kl_curve.iter().step_by(stride).map(|[b, k]| vec![num(*b), num(*k)]).collect();
+    text.push_str(&table(&["β".into(), "KL_β".into()], &rows));
+    if let Some(traj) = trajectory {
+        let last = traj.last().copied().unwrap_or(riskmdp::dual::DualStep { beta: f64::NAN, kl: f64::NAN });
+        text.push_str(&format!(
+            "\ndual descent: {} steps from β = {} → β = {}, KL_β = {}",
+            traj.len() - 1,
+            num(traj[0].beta),
+            num(last.beta),
+            num(last.kl)
+        ));
+    }
+    Ok(text)
+}

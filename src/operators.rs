@@ -1,0 +1,124 @@
+//! The β-scaled soft Bellman operators and the posteriors they induce (Eqs. 2–5, 15; Lemma 4.1).
+//!
+//! # Formula
+//!
+//! ```text
+//! soft value     V_π(s)   = log Σ_a π(a|s) · exp Q(s,a)                        (Eq. 2)
+//! max value      V*(s)    = max_a Q(s,a)                                        (Lemma 4.1)
+//! backup         (B V)(s,a) = r(s,a)/β + γ · log Σ_{s'} P(s'|s,a) · exp V(s')   (Eqs. 5, 15)
+//! T_π Q = B(V_π[Q]),   T* Q = B(V*[Q])
+//! posterior dynamics  q(s'|s,a) = P(s'|s,a)·exp V(s') / Σ_{s''} P(s''|s,a)·exp V(s'')   (Eq. 4)
+//! posterior policy    q(a|s)    = π(a|s)·exp Q(s,a) / Σ_{a'} π(a'|s)·exp Q(s,a')
+//! ```
+//!
+//! Legend: β > 0 risk parameter, γ ∈ (0, 1] discount (outside the log), V(terminal) = 0 and
+//! Q(terminal, ·) = 0. There is no γ in the tilt of the posterior dynamics: with γ outside the
+//! log, `γ·log E_p e^V = max_q γ·(E_q V − KL(q‖p))`, maximised at that q.
+//!
+//! With γ < 1 the fixed point is a *recursive* risk measure; it is the exponential utility of
+//! the return (Eq. 6) only for γ = 1 (finite horizon or terminating).
+
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
+
+use crate::logsumexp::log_expect_exp;
+use crate::mdp::TabularMdp;
+use crate::risk::Beta;
+
+/// Soft state value under a policy, Eq. (2): `V(s) = log Σ_a π(a|s)·exp Q(s,a)`, 0 at terminals.
+///
+/// # Panics
+/// If `q` or `pi` is not S×A (an internal invariant).
+pub fn soft_value(mdp: &TabularMdp, q: ArrayView2<f64>, pi: ArrayView2<f64>) -> Array1<f64> {
+    let mut v = Array1::zeros(mdp.n_states());
+    for s in 0..mdp.n_states() {
+        if !mdp.is_terminal(s) {
+            v[s] = log_expect_exp(&pi.row(s).to_vec(), &q.row(s).to_vec());
+        }
+    }
+    v
+}
+
+/// Optimal state value, Lemma 4.1: `V(s) = max_a Q(s,a)`, 0 at terminals.
+pub fn max_value(mdp: &TabularMdp, q: ArrayView2<f64>) -> Array1<f64> {
+    let mut v = Array1::zeros(mdp.n_states());
+    for s in 0..mdp.n_states() {
+        if !mdp.is_terminal(s) {
+            v[s] = q.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        }
+    }
+    v
+}
+
+/// The soft backup of state values, Eqs. (5, 15):
+/// `(B V)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')`; 0 for terminal s.
+///
+/// # Panics
+/// If `v` does not have S entries.
+pub fn backup(mdp: &TabularMdp, beta: Beta, v: ArrayView1<f64>) -> Array2<f64> {
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    assert_eq!(v.len(), s_count, "backup: V has the wrong length");
+    let v = v.to_vec();
+    let (r, gamma, b) = (mdp.rewards(), mdp.gamma(), beta.get());
+    let mut q = Array2::zeros((s_count, a_count));
+    for s in 0..s_count {
+        if mdp.is_terminal(s) {
+            continue;
+        }
+        for a in 0..a_count {
+            q[[s, a]] = r[[s, a]] / b + gamma * log_expect_exp(mdp.transition_row(s, a), &v);
+        }
+    }
+    q
+}
+
+/// The risk-sensitive policy operator T_π, Eq. (15): `T_π Q = B(V_π[Q])`.
+pub fn policy_operator(mdp: &TabularMdp, beta: Beta, pi: ArrayView2<f64>, q: ArrayView2<f64>) -> Array2<f64> {
+    backup(mdp, beta, soft_value(mdp, q, pi).view())
+}
+
+/// The optimal risk-sensitive operator T*, Lemma 4.1: `T* Q = B(max_a Q)`.
+pub fn optimal_operator(mdp: &TabularMdp, beta: Beta, q: ArrayView2<f64>) -> Array2<f64> {
+    backup(mdp, beta, max_value(mdp, q).view())
+}
+
+/// Posterior (variational) dynamics, Eq. (4): `q(s'|s,a) ∝ P(s'|s,a)·exp V(s')`.
+///
+/// Rows of terminal states are copied from P. Every row sums to 1 to rounding.
+pub fn posterior_dynamics(mdp: &TabularMdp, v: ArrayView1<f64>) -> Array3<f64> {
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    let p = mdp.transitions();
+    let v = v.to_vec();
+    let mut out = p.clone();
+    for s in 0..s_count {
+        if mdp.is_terminal(s) {
+            continue;
+        }
+        for a in 0..a_count {
+            let row = mdp.transition_row(s, a);
+            let log_z = log_expect_exp(row, &v);
+            for (j, &pj) in row.iter().enumerate() {
+                out[[s, a, j]] = if pj > 0.0 { pj * (v[j] - log_z).exp() } else { 0.0 };
+            }
+        }
+    }
+    out
+}
+
+/// Posterior policy: `q(a|s) ∝ π(a|s)·exp Q(s,a)` (the optimal variational policy, Thm. 4.4).
+///
+/// Rows of terminal states are copied from π.
+pub fn posterior_policy(mdp: &TabularMdp, pi: ArrayView2<f64>, q: ArrayView2<f64>) -> Array2<f64> {
+    let mut out = pi.to_owned();
+    for s in 0..mdp.n_states() {
+        if mdp.is_terminal(s) {
+            continue;
+        }
+        let weights = pi.row(s).to_vec();
+        let values = q.row(s).to_vec();
+        let log_z = log_expect_exp(&weights, &values);
+        for (a, (&w, &x)) in weights.iter().zip(&values).enumerate() {
+            out[[s, a]] = if w > 0.0 { w * (x - log_z).exp() } else { 0.0 };
+        }
+    }
+    out
+}

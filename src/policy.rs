@@ -1,0 +1,180 @@
+//! Policies: stationary π(a|s) or, with a horizon, time-dependent π_t(a|s).
+
+use ndarray::{Array2, Array3, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::mdp::{TabularMdp, check_distribution};
+
+/// A validated policy. Rows of terminal states are ignored (stored as uniform).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Policy {
+    /// π(a|s), shape (S, A), used at every step.
+    Stationary(Array2<f64>),
+    /// π_t(a|s), shape (T, S, A); only for models with horizon T.
+    Markov(Array3<f64>),
+}
+
+fn checked_rows(mdp: &TabularMdp, probs: ArrayView2<f64>, field: &str) -> Result<Array2<f64>> {
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    if probs.nrows() != s_count {
+        return Err(Error::Shape {
+            field: field.into(),
+            what: "one row per state".into(),
+            expected: s_count,
+            found: probs.nrows(),
+        });
+    }
+    if probs.ncols() != a_count {
+        return Err(Error::Shape {
+            field: format!("{field}[0]"),
+            what: "one probability per action".into(),
+            expected: a_count,
+            found: probs.ncols(),
+        });
+    }
+    let mut out = Array2::from_elem((s_count, a_count), 1.0 / a_count as f64);
+    for s in 0..s_count {
+        if mdp.is_terminal(s) {
+            continue;
+        }
+        let row = probs.row(s).to_vec();
+        let ctx = format!(" (state `{}`)", mdp.state_names()[s]);
+        let row = check_distribution(&row, &format!("{field}[{s}]"), &ctx)?;
+        for (a, p) in row.into_iter().enumerate() {
+            out[[s, a]] = p;
+        }
+    }
+    Ok(out)
+}
+
+impl Policy {
+    /// A stationary policy from an S×A array of probabilities.
+    ///
+    /// # Errors
+    /// Shape errors, and non-finite, out-of-range or non-normalised rows of non-terminal states.
+    pub fn stationary(mdp: &TabularMdp, probs: Array2<f64>) -> Result<Self> {
+        Ok(Policy::Stationary(checked_rows(mdp, probs.view(), "policy")?))
+    }
+
+    /// A time-dependent policy from a T×S×A array; T must equal the model's horizon.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] if the model has no horizon, shape and row errors otherwise.
+    pub fn markov(mdp: &TabularMdp, probs: Array3<f64>) -> Result<Self> {
+        let Some(horizon) = mdp.horizon() else {
+            return Err(Error::Unsupported {
+                what: "policy: a time-dependent (T×S×A) policy needs a model with a horizon".into(),
+            });
+        };
+        if probs.shape()[0] != horizon {
+            return Err(Error::Shape {
+                field: "policy".into(),
+                what: "one S×A block per time step".into(),
+                expected: horizon,
+                found: probs.shape()[0],
+            });
+        }
+        let mut out = Array3::zeros((horizon, mdp.n_states(), mdp.n_actions()));
+        for t in 0..horizon {
+            let block = checked_rows(mdp, probs.index_axis(ndarray::Axis(0), t), &format!("policy[{t}]"))?;
+            out.index_axis_mut(ndarray::Axis(0), t).assign(&block);
+        }
+        Ok(Policy::Markov(out))
+    }
+
+    /// The uniform random policy.
+    pub fn uniform(mdp: &TabularMdp) -> Self {
+        Policy::Stationary(Array2::from_elem((mdp.n_states(), mdp.n_actions()), 1.0 / mdp.n_actions() as f64))
+    }
+
+    /// The deterministic stationary policy taking `actions[s]` in state `s`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] or [`Error::InvalidParameter`] for a wrong length or action index.
+    pub fn deterministic(mdp: &TabularMdp, actions: &[usize]) -> Result<Self> {
+        if actions.len() != mdp.n_states() {
+            return Err(Error::Shape {
+                field: "policy".into(),
+                what: "one action per state".into(),
+                expected: mdp.n_states(),
+                found: actions.len(),
+            });
+        }
+        let mut probs = Array2::zeros((mdp.n_states(), mdp.n_actions()));
+        for (s, &a) in actions.iter().enumerate() {
+            if a >= mdp.n_actions() {
+                return Err(Error::InvalidParameter {
+                    name: format!("policy[{s}]"),
+                    message: format!("action {a} does not exist (there are {})", mdp.n_actions()),
+                });
+            }
+            probs[[s, a]] = 1.0;
+        }
+        Policy::stationary(mdp, probs)
+    }
+
+    /// Parse a policy from JSON: an S×A array, or T×S×A for a model with a horizon.
+    ///
+    /// # Errors
+    /// [`Error::Json`] if the text is not a 2- or 3-dimensional array of numbers; the errors of
+    /// [`Policy::stationary`] and [`Policy::markov`] otherwise.
+    pub fn from_json_str(mdp: &TabularMdp, text: &str, path: &str) -> Result<Self> {
+        let json = |message: String| Error::Json { path: path.to_string(), message };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json(e.to_string()))?;
+        if let Ok(rows) = serde_json::from_value::<Vec<Vec<f64>>>(value.clone()) {
+            let probs = to_array2(&rows, "policy")?;
+            return Policy::stationary(mdp, probs);
+        }
+        if let Ok(blocks) = serde_json::from_value::<Vec<Vec<Vec<f64>>>>(value) {
+            let mut arr = Array3::zeros((blocks.len(), mdp.n_states(), mdp.n_actions()));
+            for (t, rows) in blocks.iter().enumerate() {
+                let block = to_array2(rows, &format!("policy[{t}]"))?;
+                if block.dim() != (mdp.n_states(), mdp.n_actions()) {
+                    // Let checked_rows produce the precise shape message.
+                    checked_rows(mdp, block.view(), &format!("policy[{t}]"))?;
+                }
+                arr.index_axis_mut(ndarray::Axis(0), t).assign(&block);
+            }
+            return Policy::markov(mdp, arr);
+        }
+        Err(json("a policy must be an S×A array of probabilities, or T×S×A with a horizon".into()))
+    }
+
+    /// Load a policy file (see [`Policy::from_json_str`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] and the errors of [`Policy::from_json_str`].
+    pub fn load(mdp: &TabularMdp, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let shown = path.as_ref().display().to_string();
+        let text =
+            std::fs::read_to_string(path.as_ref()).map_err(|source| Error::Io { path: shown.clone(), source })?;
+        Policy::from_json_str(mdp, &text, &shown)
+    }
+
+    /// π_t(·|·) as an S×A view (the same for every t if stationary).
+    pub fn at(&self, t: usize) -> ArrayView2<'_, f64> {
+        match self {
+            Policy::Stationary(p) => p.view(),
+            Policy::Markov(p) => p.index_axis(ndarray::Axis(0), t),
+        }
+    }
+}
+
+fn to_array2(rows: &[Vec<f64>], field: &str) -> Result<Array2<f64>> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let mut arr = Array2::zeros((rows.len(), cols));
+    for (s, row) in rows.iter().enumerate() {
+        if row.len() != cols {
+            return Err(Error::Shape {
+                field: format!("{field}[{s}]"),
+                what: "one probability per action".into(),
+                expected: cols,
+                found: row.len(),
+            });
+        }
+        for (a, &p) in row.iter().enumerate() {
+            arr[[s, a]] = p;
+        }
+    }
+    Ok(arr)
+}

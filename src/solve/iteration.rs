@@ -1,0 +1,115 @@
+//! The fixed-point loop shared by policy evaluation and value iteration.
+//!
+//! Iterates `V ← agg(B V)` (agg: the soft value of a policy, Eq. 2, or the max, Lemma 4.1) and
+//! stops on a certified bound:
+//! * γ < 1: the map is a γ-contraction in sup norm (Theorem 4.1, Lemma 4.1), so
+//!   `‖V_{k+1} − V*‖ ≤ γ/(1−γ)·‖V_{k+1} − V_k‖`, and the same bound holds for Q = B V_k.
+//! * γ = 1 (terminating model): the exp-space map is a c-contraction in the x-weighted norm of
+//!   the finiteness [`Certificate`](super::certificate::Certificate); the weighted bound is
+//!   turned back into a log-space bound per state.
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use super::certificate::{self, Certificate};
+use super::{SolveOptions, Termination};
+use crate::error::Result;
+use crate::mdp::TabularMdp;
+use crate::operators::{backup, max_value, soft_value};
+use crate::risk::Beta;
+use crate::tolerance;
+
+/// How the state value is formed from Q.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Aggregator<'a> {
+    /// `V(s) = log Σ_a π(a|s)·exp Q(s,a)`.
+    Policy(ArrayView2<'a, f64>),
+    /// `V(s) = max_a Q(s,a)`.
+    Max,
+}
+
+impl Aggregator<'_> {
+    pub(crate) fn value(&self, mdp: &TabularMdp, q: &Array2<f64>) -> Array1<f64> {
+        match self {
+            Aggregator::Policy(pi) => soft_value(mdp, q.view(), *pi),
+            Aggregator::Max => max_value(mdp, q.view()),
+        }
+    }
+}
+
+/// Output of [`fixed_point`].
+pub(crate) struct FixedPoint {
+    pub q: Array2<f64>,
+    pub v: Array1<f64>,
+    pub iterations: usize,
+    pub residual: f64,
+    pub error_bound: f64,
+    pub termination: Termination,
+}
+
+fn sup_over_nonterminal(mdp: &TabularMdp, x: impl Fn(usize) -> f64) -> f64 {
+    (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)).map(x).fold(0.0, f64::max)
+}
+
+/// log-space error bound of `v_new` from the weighted contraction (γ = 1).
+fn weighted_bound(cert: &Certificate, v_old: &Array1<f64>, v_new: &Array1<f64>, mdp: &TabularMdp) -> f64 {
+    let lx = &cert.log_weights;
+    if cert.log_rate == f64::NEG_INFINITY {
+        return 0.0;
+    }
+    // ln(c / (1 − c))
+    let log_factor = cert.log_rate - (-cert.log_rate.exp_m1()).ln();
+    let nonterminal = || (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s));
+    let log_step = nonterminal()
+        .map(|s| v_old[s] - lx[s] + (v_new[s] - v_old[s]).exp_m1().abs().ln())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let log_b = log_factor + log_step;
+    nonterminal()
+        .map(|s| {
+            let eta = (lx[s] + log_b - v_new[s]).exp();
+            if eta < 1.0 { -(-eta).ln_1p() } else { f64::INFINITY }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Iterate to the fixed point of `V ← agg(B V)` from `v0` (default 0).
+///
+/// # Errors
+/// From the finiteness certificate when γ = 1.
+pub(crate) fn fixed_point(
+    mdp: &TabularMdp,
+    beta: Beta,
+    agg: Aggregator,
+    options: SolveOptions,
+    v0: Option<Array1<f64>>,
+) -> Result<FixedPoint> {
+    let gamma = mdp.gamma();
+    let cert = if gamma >= 1.0 { Some(certificate::certify(mdp, beta, &agg)?) } else { None };
+    let r_scale =
+        sup_over_nonterminal(mdp, |s| mdp.rewards().row(s).iter().map(|r| (r / beta.get()).abs()).fold(0.0, f64::max));
+    let mut v = v0.unwrap_or_else(|| Array1::zeros(mdp.n_states()));
+    let mut k = 0;
+    loop {
+        k += 1;
+        let q = backup(mdp, beta, v.view());
+        let v_new = agg.value(mdp, &q);
+        let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
+        let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(r_scale);
+        let error_bound = match &cert {
+            None => gamma / (1.0 - gamma) * residual,
+            Some(c) => residual + weighted_bound(c, &v, &v_new, mdp),
+        };
+        let termination = if error_bound <= options.tol * scale {
+            Some(Termination::Converged)
+        } else if residual <= tolerance::ROUNDING_FLOOR * scale {
+            Some(Termination::RoundingFloor)
+        } else if k >= options.max_iterations {
+            Some(Termination::IterationLimit)
+        } else {
+            None
+        };
+        if let Some(termination) = termination {
+            return Ok(FixedPoint { q, v: v_new, iterations: k, residual, error_bound, termination });
+        }
+        v = v_new;
+    }
+}

@@ -1,0 +1,57 @@
+//! Risk-sensitive policy iteration, Theorem 4.3.
+//!
+//! Alternate exact evaluation of a deterministic policy (Theorem 4.1) and greedy improvement
+//! (Theorem 4.2) until the policy is stable; the result is deterministic and its Q is the
+//! fixed point of T* (Lemma 4.1). Starts from the policy greedy for the immediate reward.
+
+use super::iteration::{Aggregator, fixed_point};
+use super::policy_improvement::{greedy_actions, improve};
+use super::{SolveOptions, StationarySolution};
+use crate::error::{Error, Result};
+use crate::mdp::TabularMdp;
+use crate::policy::Policy;
+use crate::risk::Beta;
+
+/// Optimal values by policy iteration on an infinite-horizon model.
+///
+/// `iterations` counts evaluation sweeps over all steps, `policy_updates` the improvements.
+/// Each evaluation starts from the previous values (warm start).
+///
+/// # Errors
+/// As [`value_iteration`](super::value_iteration); also [`Error::Unsupported`] if the policy
+/// has not settled after 10 000 improvements (which exact arithmetic rules out).
+pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> Result<StationarySolution> {
+    options.validate()?;
+    if mdp.horizon().is_some() {
+        return Err(Error::Unsupported {
+            what: "policy_iteration: the model has a horizon; use solve_finite_horizon".into(),
+        });
+    }
+    let mut actions = greedy_actions(mdp, mdp.rewards().view());
+    let mut sweeps = 0;
+    let mut v0 = None;
+    for updates in 0..10_000 {
+        let policy = Policy::deterministic(mdp, &actions)?;
+        let Policy::Stationary(pi) = &policy else { unreachable!("deterministic policies are stationary") };
+        let fp = fixed_point(mdp, beta, Aggregator::Policy(pi.view()), options, v0.take())?;
+        sweeps += fp.iterations;
+        let (next, changed) = improve(mdp, fp.q.view(), &actions);
+        if !changed {
+            return Ok(StationarySolution {
+                beta: beta.get(),
+                greedy: greedy_actions(mdp, fp.q.view()),
+                q: fp.q,
+                v: fp.v,
+                policy,
+                iterations: sweeps,
+                policy_updates: updates,
+                residual: fp.residual,
+                error_bound: fp.error_bound,
+                termination: fp.termination,
+            });
+        }
+        v0 = Some(fp.v);
+        actions = next;
+    }
+    Err(Error::Unsupported { what: "policy_iteration: no stable policy after 10000 improvements".into() })
+}

@@ -1,0 +1,108 @@
+//! The risk-neutral reference (β = ∞): expected discounted return by a linear solve.
+//!
+//! # Formula
+//!
+//! ```text
+//! Q_∞(s,a) = r(s,a) + γ·Σ_{s'} P(s'|s,a)·V_∞(s'),   V_∞(s) = Σ_a π(a|s)·Q_∞(s,a)
+//! stationary:  (I − γ P_π) V_∞ = r_π  on the non-terminal states (LU, nalgebra)
+//! horizon T:   backward induction from V_T = 0
+//! ```
+//!
+//! As β → ∞, `β·Q_β → Q_∞` (the certainty equivalent tends to the expected return).
+
+use nalgebra::{DMatrix, DVector};
+use ndarray::{Array1, Array2, Array3, Axis};
+
+use super::policy_improvement::{greedy_actions, improve};
+use crate::error::{Error, Result};
+use crate::mdp::TabularMdp;
+use crate::policy::Policy;
+
+fn q_from_v(mdp: &TabularMdp, v: &Array1<f64>) -> Array2<f64> {
+    let mut q = Array2::zeros((mdp.n_states(), mdp.n_actions()));
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            q[[s, a]] =
+                mdp.rewards()[[s, a]] + mdp.gamma() * ndarray::ArrayView1::from(mdp.transition_row(s, a)).dot(v);
+        }
+    }
+    q
+}
+
+fn v_from_q(mdp: &TabularMdp, q: &Array2<f64>, pi: ndarray::ArrayView2<f64>) -> Array1<f64> {
+    Array1::from_iter((0..mdp.n_states()).map(|s| if mdp.is_terminal(s) { 0.0 } else { pi.row(s).dot(&q.row(s)) }))
+}
+
+/// Expected-return action values Q_∞ of a stationary policy on an infinite-horizon model.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
+pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
+    if mdp.horizon().is_some() {
+        return Err(Error::Unsupported {
+            what: "expected_q: the model has a horizon; use expected_q_finite_horizon".into(),
+        });
+    }
+    let Policy::Stationary(pi) = policy else {
+        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
+    };
+    let s_count = mdp.n_states();
+    let mut m = DMatrix::<f64>::identity(s_count, s_count);
+    let mut rhs = DVector::<f64>::zeros(s_count);
+    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            let w = pi[[s, a]];
+            if w == 0.0 {
+                continue;
+            }
+            rhs[s] += w * mdp.rewards()[[s, a]];
+            for j in (0..s_count).filter(|&j| !mdp.is_terminal(j)) {
+                m[(s, j)] -= mdp.gamma() * w * mdp.transitions()[[s, a, j]];
+            }
+        }
+    }
+    // I − γP_π is non-singular: γ < 1, or γ = 1 with every policy terminating (checked at load).
+    let v = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
+    Ok(q_from_v(mdp, &Array1::from_iter(v.iter().copied())))
+}
+
+/// Time-indexed expected-return values Q_∞,t (T, S, A) of a policy on a model with a horizon.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model without horizon.
+pub fn expected_q_finite_horizon(mdp: &TabularMdp, policy: Option<&Policy>) -> Result<Array3<f64>> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported { what: "expected_q_finite_horizon: the model has no horizon".into() });
+    };
+    let mut q = Array3::zeros((horizon, mdp.n_states(), mdp.n_actions()));
+    let mut v = Array1::zeros(mdp.n_states());
+    for t in (0..horizon).rev() {
+        let q_t = q_from_v(mdp, &v);
+        v = match policy {
+            Some(p) => v_from_q(mdp, &q_t, p.at(t)),
+            None => Array1::from_iter((0..mdp.n_states()).map(|s| {
+                if mdp.is_terminal(s) { 0.0 } else { q_t.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max) }
+            })),
+        };
+        q.index_axis_mut(Axis(0), t).assign(&q_t);
+    }
+    Ok(q)
+}
+
+/// Optimal expected-return values Q*_∞ of an infinite-horizon model, by policy iteration with
+/// exact linear solves. Returns Q and a greedy deterministic policy.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model with a horizon.
+pub fn optimal_expected_q(mdp: &TabularMdp) -> Result<(Array2<f64>, Vec<usize>)> {
+    let mut actions = greedy_actions(mdp, mdp.rewards().view());
+    for _ in 0..10_000 {
+        let q = expected_q(mdp, &Policy::deterministic(mdp, &actions)?)?;
+        let (next, changed) = improve(mdp, q.view(), &actions);
+        if !changed {
+            return Ok((q, actions));
+        }
+        actions = next;
+    }
+    Err(Error::Unsupported { what: "optimal_expected_q: no stable policy after 10000 improvements".into() })
+}

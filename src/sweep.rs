@@ -1,0 +1,128 @@
+//! β sweeps at one state (Fig. 1): certainty equivalents, greedy action, posterior dynamics,
+//! and the exact β where the greedy action switches.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::mdp::TabularMdp;
+use crate::operators::posterior_dynamics;
+use crate::risk::Beta;
+use crate::solve::{Method, SolveOptions, greedy_actions, solve_optimal};
+
+/// The optimum at one β, seen from one state (t = 0 with a horizon).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepPoint {
+    /// β.
+    pub beta: f64,
+    /// Q*_β(s, a) per action, nats.
+    pub q: Vec<f64>,
+    /// β·Q*_β(s, a) per action, reward units.
+    pub certainty_equivalent: Vec<f64>,
+    /// The greedy action.
+    pub greedy: usize,
+    /// Posterior dynamics q_β(·|s, a) per action (S entries each).
+    pub posterior_dynamics: Vec<Vec<f64>>,
+}
+
+/// A change of the greedy action between two grid points, located exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Switch {
+    /// β of the switch (to ~1e-13 relative, limited by the tie tolerance of the greedy choice).
+    pub beta: f64,
+    /// Greedy action just below.
+    pub from: usize,
+    /// Greedy action just above.
+    pub to: usize,
+}
+
+/// A sweep over β at one state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sweep {
+    /// The state.
+    pub state: usize,
+    /// One point per grid value.
+    pub points: Vec<SweepPoint>,
+    /// Every greedy switch between grid points, ascending in β.
+    pub switches: Vec<Switch>,
+}
+
+/// Solve the optimum at `beta` and look at state `state`.
+///
+/// # Errors
+/// Those of [`solve_optimal`].
+pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOptions) -> Result<SweepPoint> {
+    let sol = solve_optimal(mdp, Beta::new(beta)?, Method::ValueIteration, options)?;
+    let q0 = sol.q0();
+    // V at the next step: V_1 with a horizon, V itself otherwise.
+    let v_next = match &sol {
+        crate::solve::Solution::Stationary(s) => s.v.clone(),
+        crate::solve::Solution::FiniteHorizon(s) => s.v.row(1.min(s.v.nrows() - 1)).to_owned(),
+    };
+    let post = posterior_dynamics(mdp, v_next.view());
+    let q: Vec<f64> = q0.row(state).to_vec();
+    Ok(SweepPoint {
+        beta,
+        certainty_equivalent: q.iter().map(|x| beta * x).collect(),
+        greedy: greedy_actions(mdp, q0.view())[state],
+        posterior_dynamics: (0..mdp.n_actions())
+            .map(|a| (0..mdp.n_states()).map(|j| post[[state, a, j]]).collect())
+            .collect(),
+        q,
+    })
+}
+
+/// Sweep β over `grid` (ascending) at `state` and locate every greedy switch by bisection.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a bad state or an unsorted grid; those of [`solve_optimal`].
+pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions) -> Result<Sweep> {
+    if state >= mdp.n_states() {
+        return Err(Error::InvalidParameter { name: "state".into(), message: format!("no state {state}") });
+    }
+    if grid.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::InvalidParameter { name: "grid".into(), message: "β values must increase".into() });
+    }
+    let points = grid.iter().map(|&b| sweep_point(mdp, state, b, options)).collect::<Result<Vec<_>>>()?;
+    let greedy_at = |beta: f64| -> Result<usize> { Ok(sweep_point(mdp, state, beta, options)?.greedy) };
+    let mut switches = Vec::new();
+    for w in points.windows(2) {
+        if w[0].greedy == w[1].greedy {
+            continue;
+        }
+        let (mut lo, mut hi) = (w[0].beta.ln(), w[1].beta.ln());
+        let (mut from, mut to) = (w[0].greedy, w[1].greedy);
+        while hi - lo > 1e-13 * lo.abs().max(1.0) {
+            let mid = 0.5 * (lo + hi);
+            let g = greedy_at(mid.exp())?;
+            if g == from {
+                lo = mid;
+            } else {
+                hi = mid;
+                to = g;
+            }
+        }
+        // A third action may win between the grid points; report the first change found.
+        if from == to {
+            from = w[0].greedy;
+        }
+        // The greedy choice has a tie margin; polish on the sign of Q(from) − Q(to) itself.
+        let gap = |log_beta: f64| -> Result<f64> {
+            let p = sweep_point(mdp, state, log_beta.exp(), options)?;
+            Ok(p.q[from] - p.q[to])
+        };
+        let (mut a, mut b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
+        if gap(a)? > 0.0 && gap(b)? < 0.0 {
+            while b - a > 1e-15 * a.abs().max(1.0) {
+                let mid = 0.5 * (a + b);
+                if gap(mid)? > 0.0 {
+                    a = mid;
+                } else {
+                    b = mid;
+                }
+            }
+            (lo, hi) = (a, b);
+        }
+        switches.push(Switch { beta: (0.5 * (lo + hi)).exp(), from, to });
+    }
+    Ok(Sweep { state, points, switches })
+}

@@ -1,0 +1,348 @@
+//! The quantities the theorems are about: exponential utility (Eq. 6), the ELBO (Eq. 7), the
+//! KL between posterior and true dynamics and the occupancy that weights it (Eq. 8).
+//!
+//! # Formula
+//!
+//! ```text
+//! U_β(π, s) = β·log E_{τ∼p_π(·|s_0=s)} exp( Σ_t r(s_t,a_t)/β )                      (Eq. 6)
+//! ELBO(q; s) = E_q[Σ_t r_t]/β − KL(q(τ) ‖ p_π(τ)) ≤ V_π(s)      with equality at the posterior (Eq. 7)
+//!   computed backwards:  L_T = 0,
+//!   L_t(s) = Σ_a q_t(a|s)·[ r(s,a)/β − log(q_t(a|s)/π_t(a|s))
+//!                          + γ·Σ_{s'} q_t(s'|s,a)·( L_{t+1}(s') − log(q_t(s'|s,a)/P(s'|s,a)) ) ]
+//! KL(s,a)  = Σ_{s'} q(s'|s,a)·log( q(s'|s,a) / P(s'|s,a) )
+//! d(s,a)   = Σ_t γ^t · Pr_π(s_t = s, a_t = a | s_0 ∼ ρ),   normalised to sum 1         (Eq. 8)
+//! ```
+//!
+//! `U_β` is the exponential utility of the *undiscounted* return: it equals `β·V_π` only for
+//! γ = 1 (with γ < 1 the backups define a recursive risk measure instead).
+
+use nalgebra::{DMatrix, DVector};
+use ndarray::{Array1, Array2, Array3, Axis};
+
+use crate::error::{Error, Result};
+use crate::logsumexp::log_expect_exp;
+use crate::mdp::TabularMdp;
+use crate::operators::{posterior_dynamics, posterior_policy};
+use crate::policy::Policy;
+use crate::risk::Beta;
+use crate::solve::evaluate_finite_horizon;
+
+/// The distribution of the undiscounted return of a policy, summarised.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReturnSummary {
+    /// `β·log E[exp(R/β)]` (Eq. 6), in reward units.
+    pub certainty_equivalent: f64,
+    /// `log E[exp(R/β)]`, in nats (compare with V_π).
+    pub log_marginal: f64,
+    /// `E[R]`.
+    pub mean: f64,
+    /// `Var[R]`.
+    pub variance: f64,
+    /// Trajectories enumerated.
+    pub trajectories: usize,
+}
+
+/// Exponential utility (Eq. 6) of a policy from state `start`, by enumerating every
+/// trajectory of the horizon (a terminal state ends a trajectory early).
+///
+/// # Errors
+/// [`Error::Unsupported`] without a horizon, [`Error::InvalidParameter`] for a bad start
+/// state, [`Error::TooManyTrajectories`] past `limit`.
+pub fn exponential_utility(
+    mdp: &TabularMdp,
+    beta: Beta,
+    policy: &Policy,
+    start: usize,
+    limit: usize,
+) -> Result<ReturnSummary> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported {
+            what: "exponential_utility: enumeration needs a model with a horizon".into(),
+        });
+    };
+    if start >= mdp.n_states() {
+        return Err(Error::InvalidParameter { name: "start".into(), message: format!("no state {start}") });
+    }
+    let mut probs = Vec::new();
+    let mut returns = Vec::new();
+    let mut stack = vec![(0usize, start, 1.0f64, 0.0f64)];
+    while let Some((t, s, p, ret)) = stack.pop() {
+        if t == horizon || mdp.is_terminal(s) {
+            if probs.len() >= limit {
+                return Err(Error::TooManyTrajectories { limit });
+            }
+            probs.push(p);
+            returns.push(ret);
+            continue;
+        }
+        let pi = policy.at(t);
+        for a in 0..mdp.n_actions() {
+            let pa = pi[[s, a]];
+            if pa == 0.0 {
+                continue;
+            }
+            for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
+                if pj > 0.0 {
+                    stack.push((t + 1, j, p * pa * pj, ret + mdp.rewards()[[s, a]]));
+                }
+            }
+        }
+    }
+    let b = beta.get();
+    let scaled: Vec<f64> = returns.iter().map(|r| r / b).collect();
+    let log_marginal = log_expect_exp(&probs, &scaled);
+    let mean: f64 = probs.iter().zip(&returns).map(|(p, r)| p * r).sum();
+    let variance: f64 = probs.iter().zip(&returns).map(|(p, r)| p * (r - mean) * (r - mean)).sum();
+    Ok(ReturnSummary {
+        certainty_equivalent: b * log_marginal,
+        log_marginal,
+        mean,
+        variance,
+        trajectories: probs.len(),
+    })
+}
+
+/// A variational distribution q(τ) over a horizon: time-indexed policy and dynamics.
+#[derive(Debug, Clone)]
+pub struct Variational {
+    /// q_t(a|s), shape (T, S, A).
+    pub policy: Array3<f64>,
+    /// q_t(s'|s,a), shape (T, S, A, S) flattened as one (S, A, S) array per t.
+    pub dynamics: Vec<Array3<f64>>,
+}
+
+/// The exact posterior of a policy over the horizon: `q_t(a|s) ∝ π_t(a|s)·exp Q_t(s,a)`,
+/// `q_t(s'|s,a) ∝ P(s'|s,a)·exp V_{t+1}(s')` — the maximiser of the ELBO.
+///
+/// # Errors
+/// [`Error::Unsupported`] without a horizon.
+pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variational> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported { what: "posterior: needs a model with a horizon".into() });
+    };
+    let sol = evaluate_finite_horizon(mdp, beta, prior);
+    let mut policy = Array3::zeros(sol.q.raw_dim());
+    let mut dynamics = Vec::with_capacity(horizon);
+    for t in 0..horizon {
+        let q_t = sol.q.index_axis(Axis(0), t);
+        policy.index_axis_mut(Axis(0), t).assign(&posterior_policy(mdp, prior.at(t), q_t));
+        dynamics.push(posterior_dynamics(mdp, sol.v.row(t + 1)));
+    }
+    Ok(Variational { policy, dynamics })
+}
+
+/// `Σ_j q_j·log(q_j/p_j)` (+∞ if q puts mass where p has none).
+fn kl(q: &[f64], p: &[f64]) -> f64 {
+    q.iter()
+        .zip(p)
+        .filter(|(q, _)| **q > 0.0)
+        .map(|(&q, &p)| if p > 0.0 { q * (q / p).ln() } else { f64::INFINITY })
+        .sum()
+}
+
+/// The scaled ELBO (Eq. 7 divided by β) of a variational q against prior π, per start state.
+///
+/// # Errors
+/// [`Error::Unsupported`] without a horizon; [`Error::Shape`] if q has the wrong shape.
+pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Result<Array1<f64>> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported { what: "elbo: needs a model with a horizon".into() });
+    };
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    if q.policy.dim() != (horizon, s_count, a_count) || q.dynamics.len() != horizon {
+        return Err(Error::Shape {
+            field: "variational".into(),
+            what: "one S×A policy and one S×A×S dynamics per time step".into(),
+            expected: horizon,
+            found: q.dynamics.len(),
+        });
+    }
+    let mut next = Array1::<f64>::zeros(s_count);
+    for t in (0..horizon).rev() {
+        let pi = prior.at(t);
+        let mut cur = Array1::zeros(s_count);
+        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+            let mut total = 0.0;
+            for a in 0..a_count {
+                let qa = q.policy[[t, s, a]];
+                if qa == 0.0 {
+                    continue;
+                }
+                let log_ratio = if pi[[s, a]] > 0.0 { (qa / pi[[s, a]]).ln() } else { f64::INFINITY };
+                let p_row = mdp.transition_row(s, a);
+                let q_row: Vec<f64> = (0..s_count).map(|j| q.dynamics[t][[s, a, j]]).collect();
+                let future: f64 = q_row.iter().zip(next.iter()).filter(|(w, _)| **w > 0.0).map(|(w, l)| w * l).sum();
+                let inner = future - kl(&q_row, p_row);
+                total += qa * (mdp.rewards()[[s, a]] / beta.get() - log_ratio + mdp.gamma() * inner);
+            }
+            cur[s] = total;
+        }
+        next = cur;
+    }
+    Ok(next)
+}
+
+/// KL(q(·|s,a) ‖ P(·|s,a)) for every pair; 0 at terminal states.
+pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            let q_row: Vec<f64> = (0..mdp.n_states()).map(|j| q[[s, a, j]]).collect();
+            out[[s, a]] = kl(&q_row, mdp.transition_row(s, a)).max(0.0);
+        }
+    }
+    out
+}
+
+/// State-action occupancy `d(s,a) = Σ_t γ^t Pr(s_t = s, a_t = a)` of a stationary policy in
+/// the true dynamics from ρ, on an infinite-horizon model (not normalised).
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
+pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
+    if mdp.horizon().is_some() {
+        return Err(Error::Unsupported {
+            what: "occupancy: the model has a horizon; use occupancy_finite_horizon".into(),
+        });
+    }
+    let Policy::Stationary(pi) = policy else {
+        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
+    };
+    let s_count = mdp.n_states();
+    // μ = ρ + γ P_πᵀ μ on the non-terminal states.
+    let mut m = DMatrix::<f64>::identity(s_count, s_count);
+    let mut rhs = DVector::<f64>::zeros(s_count);
+    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+        rhs[s] = mdp.initial()[s];
+        for a in 0..mdp.n_actions() {
+            for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
+                if !mdp.is_terminal(j) {
+                    m[(j, s)] -= mdp.gamma() * pi[[s, a]] * pj;
+                }
+            }
+        }
+    }
+    let mu = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?;
+    let mut d = Array2::zeros((s_count, mdp.n_actions()));
+    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            d[[s, a]] = mu[s].max(0.0) * pi[[s, a]];
+        }
+    }
+    Ok(d)
+}
+
+/// Time-indexed occupancy `d_t(s,a) = γ^t·Pr(s_t = s, a_t = a)`, shape (T, S, A).
+///
+/// # Errors
+/// [`Error::Unsupported`] without a horizon.
+pub fn occupancy_finite_horizon(mdp: &TabularMdp, policy: &Policy) -> Result<Array3<f64>> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported { what: "occupancy_finite_horizon: the model has no horizon".into() });
+    };
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    let mut d = Array3::zeros((horizon, s_count, a_count));
+    let mut mu = mdp.initial().clone();
+    let mut discount = 1.0;
+    for t in 0..horizon {
+        let pi = policy.at(t);
+        let mut next = Array1::<f64>::zeros(s_count);
+        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s) && mu[s] > 0.0) {
+            for a in 0..a_count {
+                let w = mu[s] * pi[[s, a]];
+                d[[t, s, a]] = discount * w;
+                for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
+                    next[j] += w * pj;
+                }
+            }
+        }
+        mu = next;
+        discount *= mdp.gamma();
+    }
+    Ok(d)
+}
+
+/// How the per-pair KLs are averaged into one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KlWeights {
+    /// By the occupancy d(s,a) of the prior policy from ρ (Eq. 8).
+    #[default]
+    Occupancy,
+    /// Uniformly over non-terminal pairs (and time steps).
+    Uniform,
+}
+
+/// `Σ w·kl / Σ w` (0 when all weights vanish).
+pub fn weighted_mean(kl: &[f64], weights: &[f64]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    kl.iter().zip(weights).filter(|(_, w)| **w > 0.0).map(|(k, w)| k * w).sum::<f64>() / total
+}
+
+/// Uniform weights: 1 on non-terminal pairs, repeated `steps` times.
+pub(crate) fn uniform_weights(mdp: &TabularMdp, steps: usize) -> Vec<f64> {
+    let one: Vec<f64> = (0..mdp.n_states())
+        .flat_map(|s| std::iter::repeat_n(if mdp.is_terminal(s) { 0.0 } else { 1.0 }, mdp.n_actions()))
+        .collect();
+    one.repeat(steps)
+}
+
+/// The scaled ELBO of stationary q against prior π on an infinite-horizon model with γ < 1:
+/// the fixed point of the stationary form of the recursion above.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a horizon or γ = 1.
+pub fn elbo_stationary(
+    mdp: &TabularMdp,
+    beta: Beta,
+    prior: &Array2<f64>,
+    q_policy: &Array2<f64>,
+    q_dynamics: &Array3<f64>,
+) -> Result<Array1<f64>> {
+    if mdp.horizon().is_some() || mdp.gamma() >= 1.0 {
+        return Err(Error::Unsupported { what: "elbo_stationary: needs γ < 1 and no horizon".into() });
+    }
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    // L = c + γ·M L with c the one-step terms; solve the linear system directly.
+    let mut m = DMatrix::<f64>::identity(s_count, s_count);
+    let mut c = DVector::<f64>::zeros(s_count);
+    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..a_count {
+            let qa = q_policy[[s, a]];
+            if qa == 0.0 {
+                continue;
+            }
+            let log_ratio = if prior[[s, a]] > 0.0 { (qa / prior[[s, a]]).ln() } else { f64::INFINITY };
+            let q_row: Vec<f64> = (0..s_count).map(|j| q_dynamics[[s, a, j]]).collect();
+            c[s] += qa
+                * (mdp.rewards()[[s, a]] / beta.get() - log_ratio - mdp.gamma() * kl(&q_row, mdp.transition_row(s, a)));
+            for (j, &w) in q_row.iter().enumerate() {
+                if !mdp.is_terminal(j) {
+                    m[(s, j)] -= mdp.gamma() * qa * w;
+                }
+            }
+        }
+    }
+    // States whose one-step term is −∞ (q where the prior has no mass), and every state that
+    // reaches one under q, have ELBO −∞; solve the linear system on the rest.
+    let mut minus_inf: Vec<bool> = (0..s_count).map(|s| c[s] == f64::NEG_INFINITY).collect();
+    loop {
+        let grown: Vec<bool> = (0..s_count)
+            .map(|s| minus_inf[s] || (0..s_count).any(|j| j != s && m[(s, j)] < 0.0 && minus_inf[j]))
+            .collect();
+        if grown == minus_inf {
+            break;
+        }
+        minus_inf = grown;
+    }
+    for s in (0..s_count).filter(|&s| minus_inf[s]) {
+        for j in 0..s_count {
+            m[(s, j)] = if j == s { 1.0 } else { 0.0 };
+        }
+        c[s] = 0.0;
+    }
+    let l = m.lu().solve(&c).ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
+    Ok(Array1::from_iter((0..s_count).map(|s| if minus_inf[s] { f64::NEG_INFINITY } else { l[s] })))
+}
