@@ -126,6 +126,11 @@ impl Policy {
             return Policy::stationary(mdp, probs);
         }
         if let Ok(blocks) = serde_json::from_value::<Vec<Vec<Vec<f64>>>>(value) {
+            if mdp.horizon().is_none() {
+                return Err(Error::Unsupported {
+                    what: "policy: a time-dependent (T×S×A) policy needs a model with a horizon".into(),
+                });
+            }
             let mut arr = Array3::zeros((blocks.len(), mdp.n_states(), mdp.n_actions()));
             for (t, rows) in blocks.iter().enumerate() {
                 let block = to_array2(rows, &format!("policy[{t}]"))?;

@@ -1,0 +1,198 @@
+//! The `riskmdp` command line, end to end: the numbers it prints are the closed forms, and
+//! every bad input gets one line on stderr, exit status 2, and no panic.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const ARM: &str = "examples/mdps/risky_arm.json";
+
+fn riskmdp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmdp"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs")
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = riskmdp(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn assert_clean_failure(args: &[&str], needle: &str) {
+    let out = riskmdp(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: `{needle}` not in {stderr}");
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("riskmdp-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn solve_prints_the_risky_arm_closed_forms() {
+    for beta in [1e-3f64, 1.0, 2.0, 1e3, 1e7] {
+        let b = beta.to_string();
+        let out = json_of(&["solve", ARM, "--beta", &b, "--json"]);
+        let q = &out["q"][0];
+        let left = -5.0 / beta;
+        // Q(S,right) = log(0.9 e^{−10/β} + 0.1) = log1p(0.9·expm1(−10/β)): this form keeps full
+        // relative precision at β = 1e7, where log(0.1) + log1p(9 e^{−10/β}) cancels 9 digits.
+        let right = (0.9 * (-10.0 / beta).exp_m1()).ln_1p();
+        assert!((q[0].as_f64().unwrap() - left).abs() <= 1e-12 * left.abs(), "β = {beta}");
+        assert!((q[1].as_f64().unwrap() - right).abs() <= 1e-12 * right.abs(), "β = {beta}");
+        let v = left.max(right);
+        assert!((out["certainty_equivalent"][0].as_f64().unwrap() - beta * v).abs() <= 1e-12 * (beta * v).abs());
+        assert_eq!(out["greedy"][0], if beta < 5.0 / 9f64.ln() { 1 } else { 0 });
+        let q_a = 0.9 * (-10.0 / beta).exp() / (0.9 * (-10.0 / beta).exp() + 0.1);
+        assert!((out["posterior_dynamics"][0][1][1].as_f64().unwrap() - q_a).abs() < 1e-12);
+        for key in ["beta", "v", "posterior_policy", "iterations", "residual", "error_bound", "termination"] {
+            assert!(!out[key].is_null(), "missing {key}");
+        }
+    }
+}
+
+#[test]
+fn solve_evaluates_a_given_policy_and_both_methods_agree() {
+    let policy = temp_file("left.json", "[[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]");
+    let out = json_of(&["solve", ARM, "--beta", "1", "--policy", policy.to_str().unwrap(), "--json"]);
+    assert!((out["v"][0].as_f64().unwrap() + 5.0).abs() < 1e-12);
+    let vi = json_of(&["solve", ARM, "--beta", "0.7", "--json"]);
+    let pi = json_of(&["solve", ARM, "--beta", "0.7", "--method", "policy-iteration", "--json"]);
+    for s in 0..6 {
+        let (a, b) = (vi["v"][s].as_f64().unwrap(), pi["v"][s].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0));
+    }
+}
+
+#[test]
+fn finite_horizon_output_is_time_indexed() {
+    let mut model: Value = serde_json::from_str(
+        &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ARM)).unwrap(),
+    )
+    .unwrap();
+    model["horizon"] = Value::from(1);
+    let path = temp_file("arm_h1.json", &model.to_string());
+    let out = json_of(&["solve", path.to_str().unwrap(), "--beta", "1", "--json"]);
+    // With one step, Q_0(S,·) is just the reward: nothing after it counts.
+    assert_eq!(out["q"].as_array().unwrap().len(), 1);
+    assert!((out["q"][0][0][0].as_f64().unwrap() + 5.0).abs() < 1e-15);
+    assert!(out["q"][0][0][1].as_f64().unwrap().abs() < 1e-15);
+    model["horizon"] = Value::from(2);
+    let path = temp_file("arm_h2.json", &model.to_string());
+    let out = json_of(&["solve", path.to_str().unwrap(), "--beta", "1", "--json"]);
+    assert_eq!(out["q"].as_array().unwrap().len(), 2);
+    assert_eq!(out["greedy"].as_array().unwrap().len(), 2);
+    assert_eq!(out["posterior_dynamics"][0][0][1].as_array().unwrap().len(), 6);
+    assert!((out["q"][1][0][1].as_f64().unwrap()).abs() < 1e-15, "Q_1 sees one step");
+    assert!((out["q"][0][0][1].as_f64().unwrap() - (0.9 * (-10f64).exp() + 0.1).ln()).abs() < 1e-12);
+    // A time-dependent policy file is accepted with a horizon.
+    let policy = temp_file("td.json", &serde_json::json!([vec![[1, 0]; 6], vec![[0, 1]; 6]]).to_string());
+    let out =
+        json_of(&["solve", path.to_str().unwrap(), "--beta", "1", "--policy", policy.to_str().unwrap(), "--json"]);
+    assert!((out["v"][0][0].as_f64().unwrap() + 5.0).abs() < 1e-12);
+}
+
+#[test]
+fn sweep_finds_the_exact_switch() {
+    let out = json_of(&["sweep", ARM, "--beta-min", "0.1", "--beta-max", "100", "--points", "7", "--json"]);
+    let switches = out["switches"].as_array().unwrap();
+    assert_eq!(switches.len(), 1);
+    let beta = switches[0]["beta"].as_f64().unwrap();
+    let exact = 5.0 / 9f64.ln();
+    assert!((beta - exact).abs() < 1e-10 * exact, "{beta} vs {exact}");
+    assert_eq!((switches[0]["from"].as_u64(), switches[0]["to"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(out["points"].as_array().unwrap().len(), 7);
+    let text = String::from_utf8(riskmdp(&["sweep", ARM, "--points", "5"]).stdout).unwrap();
+    assert!(text.contains("greedy switches from `right` to `left` at β = 2.2755980665"), "{text}");
+}
+
+#[test]
+fn dual_roots_satisfy_the_constraint() {
+    // Uniform weights: KL_β = KL(q_β(·|S,right) ‖ P(·|S,right)) / 6, continuous and decreasing.
+    let out = json_of(&[
+        "dual",
+        ARM,
+        "--epsilon",
+        "0.05",
+        "--weights",
+        "uniform",
+        "--points",
+        "40",
+        "--beta0",
+        "1",
+        "--lr",
+        "20",
+        "--steps",
+        "60",
+        "--json",
+    ]);
+    let roots = out["roots"].as_array().unwrap();
+    assert_eq!(roots.len(), 1, "{out}");
+    assert_eq!(out["stable_roots"], out["roots"]);
+    let mdp = riskmdp::TabularMdp::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ARM)).unwrap();
+    let kl_at =
+        |beta: f64, w| riskmdp::dual::kl_at(&mdp, riskmdp::Beta::new(beta).unwrap(), w, Default::default()).unwrap();
+    let root = roots[0].as_f64().unwrap();
+    assert!((kl_at(root, riskmdp::utility::KlWeights::Uniform) - 0.05).abs() < 1e-9);
+    assert_eq!(out["trajectory"].as_array().unwrap().len(), 61);
+    let last = out["beta"].as_f64().unwrap();
+    assert!((last - root).abs() < 1e-3 * root, "dual descent ends at {last}, root {root}");
+    assert_eq!(out["kl_curve"].as_array().unwrap().len(), 40);
+
+    // Occupancy weights: the greedy policy leaves the risky arm at β = 5/ln 9, where KL_β drops
+    // from ≈ 0.879 to 0 — a jump across ε, not a root.
+    let out = json_of(&["dual", ARM, "--epsilon", "0.05", "--points", "40", "--json"]);
+    assert!(out["roots"].as_array().unwrap().is_empty(), "{out}");
+    let jump = out["jumps"][0]["beta"].as_f64().unwrap();
+    assert!((jump - 5.0 / 9f64.ln()).abs() < 1e-9, "{jump}");
+    assert_eq!(out["jumps"][0]["stable"], true);
+    assert!((kl_at(jump * 0.999, Default::default()) - 0.879).abs() < 0.01);
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    assert_clean_failure(&["solve", "no/such/file.json", "--beta", "1"], "no/such/file.json");
+    let broken = temp_file("broken.json", "{ \"states\": 2, ");
+    assert_clean_failure(&["solve", broken.to_str().unwrap(), "--beta", "1"], "broken.json");
+    for beta in ["0", "-1", "nan", "inf"] {
+        assert_clean_failure(&["solve", ARM, "--beta", beta], "beta");
+    }
+    assert_clean_failure(&["solve", ARM, "--beta", "1", "--tol", "0"], "tol");
+    assert_clean_failure(&["solve", ARM, "--beta", "1", "--method", "magic"], "magic");
+    let bad_policy = temp_file("bad_policy.json", "[[0.5, 0.6], [1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]");
+    assert_clean_failure(&["solve", ARM, "--beta", "1", "--policy", bad_policy.to_str().unwrap()], "state `S`");
+    let row = temp_file(
+        "row.json",
+        &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ARM))
+            .unwrap()
+            .replace("0.9, 0.1", "0.87, 0.1"),
+    );
+    assert_clean_failure(
+        &["solve", row.to_str().unwrap(), "--beta", "1"],
+        "transitions[0][1] (state `S`, action `right`): row sums to 0.97",
+    );
+    assert_clean_failure(&["sweep", ARM, "--beta-min", "10", "--beta-max", "1"], "beta range");
+    assert_clean_failure(&["sweep", ARM, "--points", "1"], "points");
+    assert_clean_failure(&["sweep", ARM, "--state", "Q"], "--state");
+    assert_clean_failure(&["dual", ARM, "--epsilon", "-1"], "epsilon");
+    assert_clean_failure(&["dual", ARM, "--epsilon", "0.1", "--beta0", "0"], "beta0");
+    let looping = temp_file(
+        "loop.json",
+        r#"{"states": 2, "actions": 1, "gamma": 1, "terminal": [false, true],
+            "transitions": [[[0.5, 0.5]], [[0, 1]]], "rewards": [[1], [0]]}"#,
+    );
+    assert_clean_failure(&["solve", looping.to_str().unwrap(), "--beta", "1"], "infinite");
+    let out = riskmdp(&["solve", looping.to_str().unwrap(), "--beta", "2"]);
+    assert!(out.status.success());
+}

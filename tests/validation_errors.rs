@@ -1,0 +1,210 @@
+//! Every bad input is rejected at construction with a typed error that names the field, the
+//! state and the action — never a panic, never a half-built model.
+
+use riskmdp::{Beta, Error, MdpSpec, Policy, SolveOptions, TabularMdp};
+use serde_json::{Value, json};
+
+fn risky_arm() -> Value {
+    serde_json::from_str(include_str!("../examples/mdps/risky_arm.json")).expect("valid JSON")
+}
+
+fn load(v: &Value) -> Result<TabularMdp, Error> {
+    TabularMdp::from_json_str(&v.to_string(), "test.json")
+}
+
+fn message(v: &Value) -> String {
+    load(v).expect_err("must be rejected").to_string()
+}
+
+#[test]
+fn the_shipped_risky_arm_loads() {
+    let mdp = load(&risky_arm()).expect("valid");
+    assert_eq!((mdp.n_states(), mdp.n_actions()), (6, 2));
+    assert_eq!(mdp.initial_state(), Some(0));
+}
+
+#[test]
+fn row_not_summing_to_one_names_field_state_and_action() {
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([0, 0.87, 0.1, 0, 0, 0]);
+    let err = load(&v).unwrap_err();
+    assert!(
+        matches!(&err, Error::NotADistribution { field, sum, .. } if field == "transitions[0][1]" && (sum - 0.97).abs() < 1e-12)
+    );
+    let text = err.to_string();
+    assert!(text.contains("state `S`") && text.contains("action `right`") && text.contains("0.97"), "{text}");
+}
+
+#[test]
+fn rows_within_1e_9_are_accepted_and_renormalised() {
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([0, 0.9 + 5e-10, 0.1, 0, 0, 0]);
+    let mdp = load(&v).expect("within tolerance");
+    let sum: f64 = mdp.transition_row(0, 1).iter().sum();
+    assert!((sum - 1.0).abs() < 1e-15);
+}
+
+#[test]
+fn probabilities_outside_unit_interval() {
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([0, 1.1, -0.1, 0, 0, 0]);
+    assert!(matches!(load(&v), Err(Error::ProbabilityOutOfRange { field, .. }) if field == "transitions[0][1][1]"));
+}
+
+#[test]
+fn wrong_shapes_name_the_field() {
+    let mut v = risky_arm();
+    v["transitions"][2][0] = json!([0, 0, 0, 0, 1]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, expected: 6, found: 5, .. }) if field == "transitions[2][0]"));
+    let mut v = risky_arm();
+    v["rewards"][1] = json!([1]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, .. }) if field == "rewards[1]"));
+    let mut v = risky_arm();
+    v["terminal"] = json!([true]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, .. }) if field == "terminal"));
+    let mut v = risky_arm();
+    v["initial"] = json!([1, 0]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, .. }) if field == "initial"));
+    let mut v = risky_arm();
+    v["states"] = json!(5);
+    assert!(matches!(load(&v), Err(Error::Shape { field, .. }) if field == "transitions"));
+    let mut v = risky_arm();
+    v["actions"] = json!(["left", "right", "up"]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, .. }) if field == "transitions[0]"));
+}
+
+#[test]
+fn counts_may_replace_names() {
+    let mut v = risky_arm();
+    v["states"] = json!(6);
+    v["actions"] = json!(2);
+    let mdp = load(&v).expect("counts are allowed");
+    assert_eq!(mdp.state_names()[3], "s3");
+}
+
+#[test]
+fn bad_names_and_unknown_fields() {
+    let mut v = risky_arm();
+    v["states"] = json!(["S", "A", "A", "C", "D", "L"]);
+    assert!(message(&v).contains("`A` appears twice"));
+    let mut v = risky_arm();
+    v["states"] = json!(-3);
+    assert!(message(&v).contains("positive count or a list"));
+    let mut v = risky_arm();
+    v["gama"] = json!(0.9);
+    assert!(message(&v).contains("unknown field `gama`"));
+    assert!(matches!(TabularMdp::from_json_str("{ not json", "x.json"), Err(Error::Json { .. })));
+}
+
+#[test]
+fn gamma_horizon_and_initial_are_checked() {
+    for gamma in [0.0, -0.5, 1.5] {
+        let mut v = risky_arm();
+        v["gamma"] = json!(gamma);
+        assert!(matches!(load(&v), Err(Error::InvalidGamma { .. })), "γ = {gamma}");
+    }
+    let mut v = risky_arm();
+    v["horizon"] = json!(0);
+    assert!(matches!(load(&v), Err(Error::InvalidParameter { name, .. }) if name == "horizon"));
+    let mut v = risky_arm();
+    v["initial"] = json!([0.5, 0, 0, 0, 0, 0]);
+    assert!(matches!(load(&v), Err(Error::NotADistribution { field, .. }) if field == "initial"));
+    let text = risky_arm().to_string().replace("[-5,0]", "[-5,1e999]");
+    assert!(text.contains("1e999"));
+    assert!(
+        matches!(TabularMdp::from_json_str(&text, "x.json"), Err(Error::Json { .. })),
+        "JSON cannot carry infinity"
+    );
+}
+
+#[test]
+fn non_finite_numbers_in_code_are_rejected() {
+    let spec = |reward: f64| MdpSpec {
+        name: "x".into(),
+        state_names: None,
+        action_names: None,
+        gamma: 0.9,
+        horizon: None,
+        initial: None,
+        terminal: None,
+        transitions: vec![vec![vec![1.0]]],
+        rewards: vec![vec![reward]],
+        grid: None,
+    };
+    assert!(matches!(TabularMdp::new(spec(f64::NAN)), Err(Error::NotFinite { field, .. }) if field == "rewards[0][0]"));
+    assert!(matches!(TabularMdp::new(spec(f64::INFINITY)), Err(Error::NotFinite { .. })));
+    let mut s = spec(1.0);
+    s.transitions = vec![vec![vec![f64::NAN]]];
+    assert!(matches!(TabularMdp::new(s), Err(Error::NotFinite { .. })));
+}
+
+#[test]
+fn undiscounted_without_horizon_needs_every_policy_to_terminate() {
+    // From S, action `left` now loops back to S forever.
+    let mut v = risky_arm();
+    v["transitions"][0][0] = json!([1, 0, 0, 0, 0, 0]);
+    let err = load(&v).unwrap_err();
+    assert!(
+        matches!(&err, Error::NonTerminating { state, action, closed: 1 } if state == "S" && action == "left"),
+        "{err}"
+    );
+    // A horizon or γ < 1 makes the same dynamics fine.
+    v["horizon"] = json!(5);
+    assert!(load(&v).is_ok());
+    v["horizon"] = json!(null);
+    v["gamma"] = json!(0.99);
+    assert!(load(&v).is_ok());
+}
+
+#[test]
+fn grid_must_fit() {
+    let mut v = risky_arm();
+    v["grid"] = json!({"rows": 2, "cols": 4});
+    assert!(matches!(load(&v), Err(Error::InvalidParameter { name, .. }) if name == "grid"));
+    v["grid"] = json!({"rows": 2, "cols": 3});
+    assert!(load(&v).is_ok());
+}
+
+#[test]
+fn beta_and_options_are_checked() {
+    for beta in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(Beta::new(beta), Err(Error::InvalidBeta { .. })));
+    }
+    let mdp = load(&risky_arm()).unwrap();
+    let b = Beta::new(1.0).unwrap();
+    for tol in [0.0, -1.0, 1.0, f64::NAN] {
+        assert!(matches!(
+            riskmdp::value_iteration(&mdp, b, SolveOptions::default().tol(tol)),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+}
+
+#[test]
+fn policies_are_checked_against_the_model() {
+    let mdp = load(&risky_arm()).unwrap();
+    let err =
+        Policy::from_json_str(&mdp, "[[0.5, 0.4], [1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]", "p.json").unwrap_err();
+    assert!(matches!(&err, Error::NotADistribution { field, .. } if field == "policy[0]"), "{err}");
+    assert!(err.to_string().contains("state `S`"));
+    let err = Policy::from_json_str(&mdp, "[[1, 0], [1, 0]]", "p.json").unwrap_err();
+    assert!(matches!(err, Error::Shape { expected: 6, found: 2, .. }));
+    let err = Policy::from_json_str(&mdp, "[[[1, 0]]]", "p.json").unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "T×S×A needs a horizon");
+    assert!(matches!(Policy::from_json_str(&mdp, "\"left\"", "p.json"), Err(Error::Json { .. })));
+    // Terminal rows are ignored, even if empty.
+    assert!(Policy::from_json_str(&mdp, "[[0, 1], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0]]", "p.json").is_ok());
+}
+
+#[test]
+fn saved_models_load_back_identically() {
+    let mdp = load(&risky_arm()).unwrap();
+    let dir = std::env::temp_dir().join(format!("riskmdp-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("arm.json");
+    mdp.save(&path).unwrap();
+    let back = TabularMdp::load(&path).unwrap();
+    assert_eq!(back.to_json_string(), mdp.to_json_string());
+    assert!(matches!(mdp.save(dir.join("missing/arm.json")), Err(Error::Io { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
