@@ -251,6 +251,23 @@ fn cmd_solve(
             (horizon, 0.0, 0.0, riskmdp::Termination::Exact)
         }
     };
+    // The risk-neutral reference (β = ∞) of the same policy: its expected return.
+    let expected = match &solution {
+        Solution::Stationary(sol) => riskmdp::solve::risk_neutral::expected_q(&mdp, &sol.policy)?
+            .outer_iter()
+            .zip(0..)
+            .map(|(q, s)| if mdp.is_terminal(s) { 0.0 } else { sol.policy.at(0).row(s).dot(&q) })
+            .collect::<Vec<f64>>(),
+        Solution::FiniteHorizon(sol) => {
+            let q = riskmdp::solve::risk_neutral::expected_q_finite_horizon(&mdp, Some(&sol.policy))?;
+            (0..mdp.n_states())
+                .map(|s| {
+                    if mdp.is_terminal(s) { 0.0 } else { sol.policy.at(0).row(s).dot(&q.index_axis(Axis(0), 0).row(s)) }
+                })
+                .collect()
+        }
+    };
+    out["expected_return"] = Value::from(expected.clone());
     out["iterations"] = json!(iterations);
     out["residual"] = json!(residual);
     out["error_bound"] = json!(error_bound);
@@ -273,17 +290,22 @@ fn cmd_solve(
     let q0 = solution.q0();
     let v0 = solution.v0();
     let greedy = riskmdp::solve::greedy_actions(&mdp, q0.view());
-    let mut header: Vec<String> = ["state", "V (nats)", "β·V", "greedy"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["state", "V (nats)", "β·V", "E[return]", "greedy"].map(String::from).to_vec();
     header.extend(mdp.action_names().iter().map(|a| format!("β·Q({a})")));
     let rows: Vec<Vec<String>> = (0..mdp.n_states())
         .map(|s| {
             if mdp.is_terminal(s) {
-                let mut r = vec![mdp.state_names()[s].clone(), "0".into(), "0".into(), "(terminal)".into()];
+                let mut r = vec![mdp.state_names()[s].clone(), "0".into(), "0".into(), "0".into(), "(terminal)".into()];
                 r.extend(std::iter::repeat_n(String::new(), mdp.n_actions()));
                 return r;
             }
-            let mut r =
-                vec![mdp.state_names()[s].clone(), num(v0[s]), num(b * v0[s]), mdp.action_names()[greedy[s]].clone()];
+            let mut r = vec![
+                mdp.state_names()[s].clone(),
+                num(v0[s]),
+                num(b * v0[s]),
+                num(expected[s]),
+                mdp.action_names()[greedy[s]].clone(),
+            ];
             r.extend((0..mdp.n_actions()).map(|a| num(b * q0[[s, a]])));
             r
         })

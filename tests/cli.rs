@@ -53,7 +53,11 @@ fn solve_prints_the_risky_arm_closed_forms() {
         assert!((q[1].as_f64().unwrap() - right).abs() <= 1e-12 * right.abs(), "β = {beta}");
         let v = left.max(right);
         assert!((out["certainty_equivalent"][0].as_f64().unwrap() - beta * v).abs() <= 1e-12 * (beta * v).abs());
-        assert_eq!(out["greedy"][0], if beta < 5.0 / 9f64.ln() { 1 } else { 0 });
+        let risky = beta < 5.0 / 9f64.ln();
+        assert_eq!(out["greedy"][0], if risky { 1 } else { 0 });
+        // Expected return of the greedy policy: 0.9·(−10) on the risky arm, −5 on the safe one.
+        let expected = out["expected_return"][0].as_f64().unwrap();
+        assert!((expected - if risky { -9.0 } else { -5.0 }).abs() < 1e-12);
         let q_a = 0.9 * (-10.0 / beta).exp() / (0.9 * (-10.0 / beta).exp() + 0.1);
         assert!((out["posterior_dynamics"][0][1][1].as_f64().unwrap() - q_a).abs() < 1e-12);
         for key in ["beta", "v", "posterior_policy", "iterations", "residual", "error_bound", "termination"] {
