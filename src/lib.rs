@@ -40,6 +40,7 @@
 pub mod dual;
 pub mod error;
 pub mod io;
+mod kernel;
 pub mod logsumexp;
 pub mod mdp;
 pub mod operators;

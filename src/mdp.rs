@@ -266,13 +266,13 @@ impl TabularMdp {
                 check_distribution(&v, "initial", "")?
             }
         };
-        if let Some(g) = spec.grid {
-            if g.rows == 0 || g.cols == 0 || g.rows.saturating_mul(g.cols) > s_count {
-                return Err(Error::InvalidParameter {
-                    name: "grid".into(),
-                    message: format!("{}×{} cells do not fit in {s_count} states", g.rows, g.cols),
-                });
-            }
+        if let Some(g) = spec.grid
+            && (g.rows == 0 || g.cols == 0 || g.rows.saturating_mul(g.cols) > s_count)
+        {
+            return Err(Error::InvalidParameter {
+                name: "grid".into(),
+                message: format!("{}×{} cells do not fit in {s_count} states", g.rows, g.cols),
+            });
         }
 
         let mdp = TabularMdp {

@@ -14,9 +14,10 @@
 use ndarray::{Array2, Array3, Axis};
 
 use super::FiniteHorizonSolution;
+use super::iteration::Aggregator;
 use super::policy_improvement::greedy_actions;
+use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
-use crate::operators::{backup, max_value, soft_value};
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -27,11 +28,13 @@ fn induction(mdp: &TabularMdp, beta: Beta, policy: Option<&Policy>) -> (Array3<f
     let mut v = Array2::zeros((horizon + 1, s_count));
     let mut greedy = Array2::zeros((horizon, s_count));
     for t in (0..horizon).rev() {
-        let q_t = backup(mdp, beta, v.row(t + 1));
+        let mut buf = vec![0.0; s_count * a_count];
+        backup_into(mdp, beta, &v.row(t + 1).to_vec(), &mut buf);
         let v_t = match policy {
-            Some(p) => soft_value(mdp, q_t.view(), p.at(t)),
-            None => max_value(mdp, q_t.view()),
+            Some(p) => Aggregator::Policy(p.at(t)).value(mdp, &buf),
+            None => Aggregator::Max.value(mdp, &buf),
         };
+        let q_t = Array2::from_shape_vec((s_count, a_count), buf).expect("S×A");
         for (s, a) in greedy_actions(mdp, q_t.view()).into_iter().enumerate() {
             greedy[[t, s]] = a;
         }

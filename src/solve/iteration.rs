@@ -13,8 +13,9 @@ use ndarray::{Array1, Array2, ArrayView2};
 use super::certificate::{self, Certificate};
 use super::{SolveOptions, Termination};
 use crate::error::Result;
+use crate::kernel::backup_into;
+use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
-use crate::operators::{backup, max_value, soft_value};
 use crate::risk::Beta;
 use crate::tolerance;
 
@@ -28,11 +29,23 @@ pub(crate) enum Aggregator<'a> {
 }
 
 impl Aggregator<'_> {
-    pub(crate) fn value(&self, mdp: &TabularMdp, q: &Array2<f64>) -> Array1<f64> {
-        match self {
-            Aggregator::Policy(pi) => soft_value(mdp, q.view(), *pi),
-            Aggregator::Max => max_value(mdp, q.view()),
-        }
+    /// V from Q (S×A, row-major): Eq. 2 or the max; 0 at terminal states.
+    pub(crate) fn value(&self, mdp: &TabularMdp, q: &[f64]) -> Array1<f64> {
+        let a_count = mdp.n_actions();
+        Array1::from_iter((0..mdp.n_states()).map(|s| {
+            let row = &q[s * a_count..(s + 1) * a_count];
+            if mdp.is_terminal(s) {
+                0.0
+            } else {
+                match self {
+                    Aggregator::Policy(pi) => match pi.row(s).as_slice() {
+                        Some(weights) => log_expect_exp(weights, row),
+                        None => log_expect_exp(&pi.row(s).to_vec(), row),
+                    },
+                    Aggregator::Max => row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                }
+            }
+        }))
     }
 }
 
@@ -87,10 +100,11 @@ pub(crate) fn fixed_point(
     let r_scale =
         sup_over_nonterminal(mdp, |s| mdp.rewards().row(s).iter().map(|r| (r / beta.get()).abs()).fold(0.0, f64::max));
     let mut v = v0.unwrap_or_else(|| Array1::zeros(mdp.n_states()));
+    let mut q = vec![0.0; mdp.n_states() * mdp.n_actions()];
     let mut k = 0;
     loop {
         k += 1;
-        let q = backup(mdp, beta, v.view());
+        backup_into(mdp, beta, v.as_slice().expect("contiguous"), &mut q);
         let v_new = agg.value(mdp, &q);
         let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
         let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(r_scale);
@@ -108,6 +122,7 @@ pub(crate) fn fixed_point(
             None
         };
         if let Some(termination) = termination {
+            let q = Array2::from_shape_vec((mdp.n_states(), mdp.n_actions()), q).expect("S×A");
             return Ok(FixedPoint { q, v: v_new, iterations: k, residual, error_bound, termination });
         }
         v = v_new;
