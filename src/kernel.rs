@@ -1,21 +1,25 @@
-//! The fast exact backup: one shift per sweep, at the memory-bandwidth floor.
+//! The fast exact backup: one shift per sweep, one read of P, at the memory-bandwidth floor.
 //!
 //! [`operators::backup`](crate::operators::backup) shifts every row by its own maximum and
-//! calls `exp` for every entry: exact, but compute-bound. Here one shift `m = max_j V(j)` serves
-//! the whole sweep:
+//! calls `exp` for every entry: exact, but compute-bound. Here one shift `m` serves the whole
+//! sweep:
 //!
 //! ```text
-//! w_j = expm1(V_j − m) ∈ [−1, 0]                       (S calls of expm1 per sweep)
-//! y   = Σ_j P(j|s,a)·w_j                                (a plain dot product per row)
-//! log Σ_j P(j|s,a)·e^{V_j} = m + log1p(y)               (Σ_j P = 1)
+//! m   = max( min_j V_j , max_j V_j − 700 )          (so every exponent V_j − m ≤ 700)
+//! u_j = expm1(V_j − m)                              (S calls of expm1 per sweep)
+//! y   = Σ_j P(j|s,a)·u_j                             (a plain dot product per row)
+//! log Σ_j P(j|s,a)·e^{V_j} = m + log1p(y)            (Σ_j P = 1)   if y ≥ −1/2
+//!                          = plain per-row kernel (own shift)      otherwise
 //! ```
 //!
-//! All terms of `y` have the same sign, so `y` is accurate to a few ulps, and `log1p` keeps
-//! the relative precision that `log(1 + y)` loses when the values nearly agree (β → ∞). Rows
-//! whose mass sits far below `m` (`y < −1/2`: the result is more than ln 2 below `m`) get
-//! their own shift from the plain kernel. At moderate β that is no row; at β → 0 it is most.
-//! The dot product keeps eight independent accumulators so that the compiler vectorises it;
-//! rows are split across threads with rayon. `tests` pin it to the plain kernel.
+//! Why it is exact: the relative error of `z = 1 + y` is at most a few ulps times `1 + 1/z`
+//! (the terms with `V_j < m` are bounded by 1 in size), so for `z ≥ 1/2` the log is exact to a
+//! few ulps; when the values span less than 700 nats, `m = min V` makes every term ≥ 0, so no
+//! row falls back and there is no cancellation at all — in particular at β → ∞, where all
+//! values agree to ~1e-7 and `log1p` keeps the relative precision `log(1 + y)` would lose. Only
+//! at β → 0, where values span more than 700 nats, do rows far below the top need their own
+//! shift. The dot product keeps eight accumulators so that it vectorises; rows are split
+//! across threads with rayon. The tests pin this kernel to the plain one at every β.
 
 use rayon::prelude::*;
 
@@ -52,8 +56,11 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     assert_eq!(v.len(), s_count);
     assert_eq!(out.len(), s_count * a_count);
-    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let shifted: Option<Vec<f64>> = m.is_finite().then(|| v.iter().map(|&x| (x - m).exp_m1()).collect());
+    let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let bottom = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let finite = top.is_finite() && bottom.is_finite();
+    let m = bottom.max(top - 700.0);
+    let u: Vec<f64> = if finite { v.iter().map(|&x| (x - m).exp_m1()).collect() } else { Vec::new() };
     let p = mdp.transitions().as_slice().expect("standard layout");
     let (rewards, gamma, b) = (mdp.rewards(), mdp.gamma(), beta.get());
     out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, rows)| {
@@ -65,7 +72,7 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
                 continue;
             }
             let row = &p[row_index * s_count..(row_index + 1) * s_count];
-            let y = shifted.as_ref().map_or(f64::NEG_INFINITY, |w| dot(row, w));
+            let y = if finite { dot(row, &u) } else { f64::NEG_INFINITY };
             let log_e = if y >= -0.5 { m + y.ln_1p() } else { log_expect_exp(row, v) };
             *slot = rewards[[s, a]] / b + gamma * log_e;
         }

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
+pub mod bench;
 pub mod dual;
 pub mod error;
 pub mod io;
