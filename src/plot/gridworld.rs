@@ -15,13 +15,15 @@
 
 use std::path::Path;
 
-use ndarray::{Array3, ArrayView2};
+use ndarray::Array3;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{DrawResult, Figure, RISKY, SAFE, font};
+use super::{DrawResult, Figure, Format, RISKY, SAFE, font};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
+use crate::operators::posterior_dynamics;
+use crate::solve::{Solution, greedy_actions};
 
 /// The cells of a grid model, by role (states `cols·row + col`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,9 +162,38 @@ pub fn greedy_path(mdp: &TabularMdp, greedy: &[usize], start: usize, max_len: us
     path
 }
 
-/// The greedy actions of Q (S×A) as a plain vector (see [`greedy_actions`](crate::solve::greedy_actions)).
-pub fn greedy_of(mdp: &TabularMdp, q: ArrayView2<f64>) -> Vec<usize> {
-    crate::solve::greedy_actions(mdp, q)
+/// Draw a solution of a grid model (`riskmdp solve FILE --beta B --plot OUT`): two panels with
+/// the greedy action a*(s) = argmax_a Q(s,a) in every cell (at t = 0 with a horizon) — its real
+/// dynamics P(s'|s,a*) and its posterior dynamics q_β(s'|s,a*) (Eq. 4) — and the greedy path
+/// from the start.
+///
+/// # Errors
+/// [`Error::Unsupported`] if the model declares no grid; those of [`save`].
+pub fn save_solution(mdp: &TabularMdp, solution: &Solution, path: &Path) -> Result<()> {
+    let layout = GridLayout::infer(mdp)?;
+    Format::from_path(path)?;
+    let greedy = greedy_actions(mdp, solution.q0().view());
+    // The tilt uses V at the next step: V_1 with a horizon, V itself otherwise.
+    let v_next = match solution {
+        Solution::Stationary(s) => s.v.clone(),
+        Solution::FiniteHorizon(s) => s.v.row(1.min(s.v.nrows() - 1)).to_owned(),
+    };
+    let post = posterior_dynamics(mdp, v_next.view());
+    let cells = layout.rows * layout.cols;
+    let route = layout.start.map(|s| greedy_path(mdp, &greedy, s, cells)).unwrap_or_default();
+    let panel = |title: &str, probs: &Array3<f64>| Panel {
+        title: title.to_string(),
+        arrows: arrows_of(mdp, probs, &greedy, &layout),
+        path: route.clone(),
+        path_style: PathStyle::Plain,
+        path_label: "greedy path (most likely moves)".into(),
+    };
+    let panels = [
+        panel("Greedy action a*: real dynamics P(s' | s, a*)", mdp.transitions()),
+        panel("Greedy action a*: posterior q(s' | s, a*)", &post),
+    ];
+    let title = format!("{}: the optimum at β = {}", mdp.name(), solution.beta());
+    save(&layout, &panels, &title, path)
 }
 
 struct GridFigure<'a> {
@@ -313,5 +344,62 @@ impl Figure for GridFigure<'_> {
             self.panel(area, panel)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envs::{Gridworld, risky_arm};
+    use crate::{Beta, Method, SolveOptions, solve_optimal};
+
+    fn solve(mdp: &TabularMdp, beta: f64) -> Solution {
+        solve_optimal(mdp, Beta::new(beta).expect("β"), Method::ValueIteration, SolveOptions::default())
+            .expect("solves")
+    }
+
+    #[test]
+    fn a_model_without_grid_cannot_be_drawn_as_a_gridworld() {
+        let mdp = risky_arm();
+        let out = std::env::temp_dir().join(format!("riskmdp-nogrid-{}.png", std::process::id()));
+        assert!(matches!(save_solution(&mdp, &solve(&mdp, 1.0), &out), Err(Error::Unsupported { .. })));
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn an_unwritable_path_is_an_io_error_and_leaves_nothing() {
+        let mdp = Gridworld::cliff().build().expect("valid");
+        let dir = std::env::temp_dir().join(format!("riskmdp-missing-{}", std::process::id()));
+        let out = dir.join("fig.png");
+        assert!(matches!(save_solution(&mdp, &solve(&mdp, 1.0), &out), Err(Error::Io { .. })));
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn layout_is_read_off_the_cliff_model() {
+        let world = Gridworld::cliff();
+        let layout = GridLayout::infer(&world.build().expect("valid")).expect("has a grid");
+        let states = |cells: &[(usize, usize)]| {
+            let mut v: Vec<usize> = cells.iter().map(|&c| world.state(c)).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(layout.start, Some(world.state(world.start)));
+        assert_eq!(layout.goals, vec![world.state(world.goal)]);
+        assert_eq!(layout.walls, states(&world.walls));
+        assert_eq!(layout.hazards, states(&world.cliff));
+        let mnm = GridLayout::infer(&Gridworld::mnm().build().expect("valid")).expect("has a grid");
+        assert!(mnm.hazards.is_empty());
+        assert_eq!(mnm.goals, vec![world.state(world.goal)]);
+    }
+
+    #[test]
+    fn greedy_path_stops_at_the_goal_of_the_mnm_grid() {
+        let world = Gridworld::mnm();
+        let mdp = world.build().expect("valid");
+        let greedy = greedy_actions(&mdp, solve(&mdp, 1.0).q0().view());
+        let path = greedy_path(&mdp, &greedy, 0, 100);
+        assert_eq!(path.first(), Some(&0));
+        assert_eq!(path.last(), Some(&world.state(world.goal)));
     }
 }
