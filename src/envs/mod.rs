@@ -1,6 +1,6 @@
-//! The paper's tabular environments, as builders of [`TabularMdp`](crate::TabularMdp).
+//! The paper's tabular environments, as builders of [`crate::TabularMdp`].
 //!
-//! * [`risky_arm`] — the two-armed risky choice of Fig. 1 (also `examples/mdps/risky_arm.json`).
+//! * [`risky_arm`](mod@risky_arm) — the two-armed risky choice of Fig. 1 (also `examples/mdps/risky_arm.json`).
 //! * [`cliff_gridworld`] — the gridworld of Eysenbach et al. 2022 ("Mismatched No More") and
 //!   the paper's cliff variant of Fig. 2 (`examples/mdps/{mnm,cliff}_gridworld.json`).
 //!

@@ -128,7 +128,7 @@ pub struct Panel {
 /// For each cell, the row `probs[s, actions[s], ·]` (`None` at terminal states).
 ///
 /// `probs` is an (S, A, S) tensor: the real dynamics [`TabularMdp::transitions`] or a posterior
-/// from [`posterior_dynamics`](crate::operators::posterior_dynamics).
+/// from [`crate::operators::posterior_dynamics`].
 pub fn arrows_of(
     mdp: &TabularMdp,
     probs: &Array3<f64>,
