@@ -135,6 +135,14 @@ pub enum Error {
         /// What was asked and why it cannot be done.
         what: String,
     },
+    /// A figure could not be drawn or encoded.
+    #[error("{path}: cannot draw the figure: {message}")]
+    Plot {
+        /// The output path.
+        path: String,
+        /// What the plotting library reported.
+        message: String,
+    },
     /// Trajectory enumeration would visit too many trajectories.
     #[error("enumerating trajectories would visit more than {limit} of them; use a smaller horizon or model")]
     TooManyTrajectories {

@@ -33,18 +33,24 @@
 //! * [`utility`] — exponential utility by enumeration, ELBO, KL, occupancy.
 //! * [`dual`] — the β dual: descent trajectories and all roots of KL_β = ε.
 //! * [`tolerance`] — named tolerances and the policy for using them.
+//! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff gridworlds
+//!   (Fig. 2).
+//! * [`plot`] — the figures: β sweeps (Fig. 1) and gridworld dynamics and paths (Fig. 2), as PNG
+//!   and SVG, with a bundled font.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
 pub mod bench;
 pub mod dual;
+pub mod envs;
 pub mod error;
 pub mod io;
 mod kernel;
 pub mod logsumexp;
 pub mod mdp;
 pub mod operators;
+pub mod plot;
 pub mod policy;
 pub mod risk;
 pub mod solve;

@@ -58,6 +58,10 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also draw the greedy policy, its posterior dynamics and the greedy path to this
+        /// .png or .svg file (models with a `grid` only).
+        #[arg(long)]
+        plot: Option<PathBuf>,
     },
     /// Sweep β on a log grid at one state: certainty equivalents, greedy action, posterior
     /// dynamics, and the exact β of every greedy switch.
@@ -82,6 +86,10 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also draw the certainty equivalents and posterior dynamics against β (Fig. 1 style)
+        /// to this .png or .svg file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
     },
     /// The β dual: every root of KL_β = ε, and optionally a dual-descent trajectory.
     Dual {
@@ -147,17 +155,23 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Solve { file, beta, policy, method, tol, max_iter, json } => cmd_solve(
+        Command::Solve { file, beta, policy, method, tol, max_iter, json, plot } => cmd_solve(
             &file,
             beta,
             policy.as_deref(),
             method,
             SolveOptions::default().tol(tol).max_iterations(max_iter),
             json,
+            plot.as_deref(),
         ),
-        Command::Sweep { file, beta_min, beta_max, points, state, tol, json } => {
-            cmd_sweep(&file, (beta_min, beta_max, points), state.as_deref(), SolveOptions::default().tol(tol), json)
-        }
+        Command::Sweep { file, beta_min, beta_max, points, state, tol, json, plot } => cmd_sweep(
+            &file,
+            (beta_min, beta_max, points),
+            state.as_deref(),
+            SolveOptions::default().tol(tol),
+            json,
+            plot.as_deref(),
+        ),
         Command::Dual { file, epsilon, weights, beta_min, beta_max, points, beta0, lr, steps, tol, json } => {
             let weights = match weights {
                 WeightsArg::Occupancy => KlWeights::Occupancy,
@@ -223,6 +237,7 @@ fn cmd_solve(
     method: MethodArg,
     options: SolveOptions,
     as_json: bool,
+    plot: Option<&std::path::Path>,
 ) -> Result<String> {
     let mdp = TabularMdp::load(file)?;
     let beta = Beta::new(beta)?;
@@ -234,6 +249,9 @@ fn cmd_solve(
         Some(path) => solve_policy(&mdp, beta, &Policy::load(&mdp, path)?, options)?,
         None => solve_optimal(&mdp, beta, method, options)?,
     };
+    if let Some(path) = plot {
+        riskmdp::plot::gridworld::save_solution(&mdp, &solution, path)?;
+    }
     let b = beta.get();
     let mut out = json!({
         "name": mdp.name(), "states": mdp.state_names(), "actions": mdp.action_names(),
@@ -360,12 +378,16 @@ fn cmd_sweep(
     state: Option<&str>,
     options: SolveOptions,
     as_json: bool,
+    plot: Option<&std::path::Path>,
 ) -> Result<String> {
     options.validate()?;
     let mdp = TabularMdp::load(file)?;
     let state = resolve_state(&mdp, state)?;
     let grid = log_grid(beta_min, beta_max, points)?;
     let result = sweep(&mdp, state, &grid, options)?;
+    if let Some(path) = plot {
+        riskmdp::plot::beta_sweep::save(&mdp, &result, path)?;
+    }
     let actions = mdp.action_names();
     if as_json {
         let mut out = to_json(&result);

@@ -1,0 +1,215 @@
+//! Fig. 2 of the paper: the cliff gridworld.
+//!
+//! The gridworld of Eysenbach et al. 2022 with a cliff below the wall (see
+//! `riskmdp::envs::cliff_gridworld`): from the start S (top left) to the goal G (top right) the
+//! short way runs between the wall and the cliff, the long way round the cliff. Moves are noisy
+//! (the chosen move w.p. 0.775, each other w.p. 0.075), so walking next to the cliff risks a fall:
+//! −20 and back to the start. Three panels:
+//!
+//! 1. the real dynamics of the action `right` in every cell: mostly right, a little elsewhere;
+//! 2. at a small β (optimistic), the posterior dynamics of the greedy action (Eq. 4) and the
+//!    greedy path from the start in red: the agent "believes" it will not slip, and hugs the
+//!    cliff;
+//! 3. at a large β (nearly risk-neutral), the posterior stays close to the real dynamics and the
+//!    greedy path, in green, goes round the cliff.
+//!
+//! It prints both paths and the β where the greedy path switches from one to the other.
+//!
+//! Run: `cargo run --release --example cliff_gridworld` (writes
+//! `figures/fig2_cliff_gridworld.{png,svg}`).
+
+use std::path::Path;
+
+use riskmdp::envs::Gridworld;
+use riskmdp::envs::cliff_gridworld::RIGHT;
+use riskmdp::operators::posterior_dynamics;
+use riskmdp::plot::gridworld::{GridLayout, Panel, PathStyle, arrows_of, greedy_path};
+use riskmdp::sweep::sweep;
+use riskmdp::{Beta, Method, Solution, SolveOptions, TabularMdp, solve_optimal};
+
+/// Where the figures go.
+const OUT_DIR: &str = "figures";
+/// File names of the figure.
+const PNG: &str = "fig2_cliff_gridworld.png";
+const SVG: &str = "fig2_cliff_gridworld.svg";
+/// An optimistic β: the greedy path hugs the cliff.
+const SMALL_BETA: f64 = 0.5;
+/// A nearly risk-neutral β: the greedy path goes round the cliff.
+const LARGE_BETA: f64 = 1e3;
+/// The β values of the printed table.
+const TABLE_BETAS: [f64; 9] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1e3, 1e4];
+/// Relative accuracy of the switching β (bisection in log β).
+const SWITCH_TOL: f64 = 1e-12;
+/// Longest path followed.
+const MAX_PATH: usize = 100;
+
+/// What the example computes and prints.
+struct Report {
+    small_path: Vec<usize>,
+    large_path: Vec<usize>,
+    /// The β where the greedy path stops hugging the cliff (bisection in log β).
+    switch_beta: f64,
+    /// The last cell the two paths share, where they part.
+    branch: usize,
+    /// Every switch of the greedy action at `branch` between the two β (exact, `sweep`).
+    branch_switches: Vec<riskmdp::sweep::Switch>,
+}
+
+/// The greedy actions and posterior dynamics of the optimum at β.
+fn optimum(mdp: &TabularMdp, beta: f64) -> riskmdp::Result<(Vec<usize>, ndarray::Array3<f64>)> {
+    match solve_optimal(mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())? {
+        Solution::Stationary(sol) => {
+            let post = posterior_dynamics(mdp, sol.v.view());
+            Ok((sol.greedy, post))
+        }
+        Solution::FiniteHorizon(_) => unreachable!("the gridworld has no horizon"),
+    }
+}
+
+fn path_at(world: &Gridworld, mdp: &TabularMdp, beta: f64) -> riskmdp::Result<Vec<usize>> {
+    let (greedy, _) = optimum(mdp, beta)?;
+    Ok(greedy_path(mdp, &greedy, world.state(world.start), MAX_PATH))
+}
+
+/// Whether a path passes through a cell next to the cliff.
+fn hugs_cliff(world: &Gridworld, path: &[usize]) -> bool {
+    path.iter().any(|&s| world.is_next_to_cliff(world.cell(s)))
+}
+
+fn show(world: &Gridworld, path: &[usize]) -> String {
+    path.iter().map(|&s| format!("{:?}", world.cell(s))).collect::<Vec<_>>().join(" → ")
+}
+
+fn run(
+    out_dir: &Path,
+    world: &Gridworld,
+    (small, large): (f64, f64),
+    tol: f64,
+) -> Result<Report, Box<dyn std::error::Error>> {
+    let mdp = world.build()?;
+    let small_path = path_at(world, &mdp, small)?;
+    let large_path = path_at(world, &mdp, large)?;
+    let hugs = |beta: f64| -> riskmdp::Result<bool> { Ok(hugs_cliff(world, &path_at(world, &mdp, beta)?)) };
+    if !hugs(small)? || hugs(large)? {
+        return Err(format!("the path must hug the cliff at β = {small} and not at β = {large}").into());
+    }
+    let (mut lo, mut hi) = (small.ln(), large.ln());
+    while hi - lo > tol {
+        let mid = 0.5 * (lo + hi);
+        if hugs(mid.exp())? { lo = mid } else { hi = mid }
+    }
+    let switch_beta = (0.5 * (lo + hi)).exp();
+
+    // Cross-check: where the paths part, the greedy action itself switches (`sweep` locates
+    // every switch between two β exactly).
+    let shared = small_path.iter().zip(&large_path).take_while(|(a, b)| a == b).count();
+    let branch = small_path[shared.max(1) - 1];
+    let branch_switches = sweep(&mdp, branch, &[small, large], SolveOptions::default())?.switches;
+
+    let layout = GridLayout::infer(&mdp)?;
+    let start = world.state(world.start);
+    let (greedy_small, post_small) = optimum(&mdp, small)?;
+    let (greedy_large, post_large) = optimum(&mdp, large)?;
+    let panels = [
+        Panel {
+            title: "Real dynamics P(s' | s, right)".into(),
+            arrows: arrows_of(&mdp, mdp.transitions(), &vec![RIGHT; mdp.n_states()], &layout),
+            path: Vec::new(),
+            path_style: PathStyle::Plain,
+            path_label: String::new(),
+        },
+        Panel {
+            title: format!("β = {small}: posterior q(s' | s, greedy a)"),
+            arrows: arrows_of(&mdp, &post_small, &greedy_small, &layout),
+            path: greedy_path(&mdp, &greedy_small, start, MAX_PATH),
+            path_style: PathStyle::Risky,
+            path_label: format!("greedy path, β = {small}: hugs the cliff"),
+        },
+        Panel {
+            title: format!("β = {large}: posterior q(s' | s, greedy a)"),
+            arrows: arrows_of(&mdp, &post_large, &greedy_large, &layout),
+            path: greedy_path(&mdp, &greedy_large, start, MAX_PATH),
+            path_style: PathStyle::Safe,
+            path_label: format!("greedy path, β = {large}: safe"),
+        },
+    ];
+    let title = format!(
+        "Cliff gridworld (noise {}, cliff −{}, goal +{}, γ = {}): the greedy path leaves the cliff above β = {:.4}",
+        world.noise, world.cliff_penalty, world.goal_reward, world.gamma, switch_beta
+    );
+    std::fs::create_dir_all(out_dir)?;
+    for name in [PNG, SVG] {
+        let path = out_dir.join(name);
+        riskmdp::plot::gridworld::save(&layout, &panels, &title, &path)
+            .map_err(|e| format!("saving {}: {e}", path.display()))?;
+    }
+    Ok(Report { small_path, large_path, switch_beta, branch, branch_switches })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let world = Gridworld::cliff();
+    let report = run(Path::new(OUT_DIR), &world, (SMALL_BETA, LARGE_BETA), SWITCH_TOL)?;
+    println!("Fig. 2, the cliff gridworld: wrote {OUT_DIR}/{PNG} and {OUT_DIR}/{SVG}");
+    println!(
+        "noise {}, cliff cells {:?}, penalty {}, goal reward {}, step reward {}, γ = {}",
+        world.noise, world.cliff, world.cliff_penalty, world.goal_reward, world.step_reward, world.gamma
+    );
+    println!("greedy path at β = {SMALL_BETA}: {}", show(&world, &report.small_path));
+    println!("greedy path at β = {LARGE_BETA}: {}", show(&world, &report.large_path));
+    println!("the greedy path stops hugging the cliff at β = {:.10}", report.switch_beta);
+    let actions = riskmdp::envs::cliff_gridworld::ACTIONS;
+    for sw in &report.branch_switches {
+        println!(
+            "  where the paths part, at cell {:?}, the greedy action switches from `{}` to `{}` at β = {:.10}",
+            world.cell(report.branch),
+            actions[sw.from],
+            actions[sw.to],
+            sw.beta
+        );
+    }
+    println!();
+    println!("{:>8}  {:>11}  {:>6}  {:>12}", "β", "path", "steps", "β·V*(start)");
+    let mdp = world.build()?;
+    for beta in TABLE_BETAS {
+        let sol = solve_optimal(&mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())?;
+        let path = path_at(&world, &mdp, beta)?;
+        let kind = if hugs_cliff(&world, &path) { "cliff" } else { "safe" };
+        let v0 = beta * sol.v0()[world.state(world.start)];
+        println!("{beta:>8}  {kind:>11}  {:>6}  {v0:>12.6}", path.len() - 1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fig2_paths_differ_and_the_switch_lies_between() {
+        let dir = std::env::temp_dir().join(format!("riskmdp-fig2-{}", std::process::id()));
+        let world = Gridworld::cliff();
+        let report = run(&dir, &world, (SMALL_BETA, LARGE_BETA), 1e-6).expect("the example runs");
+        assert!(hugs_cliff(&world, &report.small_path));
+        assert!(!hugs_cliff(&world, &report.large_path));
+        assert!(SMALL_BETA < report.switch_beta && report.switch_beta < LARGE_BETA);
+        // The path switch is a switch of the greedy action where the paths part.
+        assert!(report.branch_switches.iter().any(|sw| (sw.beta / report.switch_beta - 1.0).abs() < 1e-5));
+        // Both paths reach the goal.
+        let goal = world.state(world.goal);
+        assert_eq!(report.small_path.last(), Some(&goal));
+        assert_eq!(report.large_path.last(), Some(&goal));
+        // The requirement: along the cliff for every β ≤ 1, round it up to β = 1e4.
+        let mdp = world.build().expect("valid");
+        for beta in [0.1, 0.5, 1.0] {
+            assert!(hugs_cliff(&world, &path_at(&world, &mdp, beta).expect("solves")), "β = {beta}");
+        }
+        for beta in [10.0, 100.0, 1e3, 1e4] {
+            assert!(!hugs_cliff(&world, &path_at(&world, &mdp, beta).expect("solves")), "β = {beta}");
+        }
+        for name in [PNG, SVG] {
+            let len = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 1000, "{name} written");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
