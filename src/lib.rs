@@ -33,6 +33,8 @@
 //! * [`utility`] — exponential utility by enumeration, ELBO, KL, occupancy.
 //! * [`dual`] — the β dual: descent trajectories and all roots of KL_β = ε.
 //! * [`tolerance`] — named tolerances and the policy for using them.
+//! * [`verify`] — the theory verifier: Theorems 4.1–4.4, Eqs. 6–7, the β limits and Fig. 1 as
+//!   properties over random MDPs (used by `tests/` and `riskmdp verify`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
@@ -49,6 +51,7 @@ pub mod solve;
 pub mod sweep;
 pub mod tolerance;
 pub mod utility;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use mdp::{GridShape, MdpSpec, TabularMdp};
