@@ -37,6 +37,8 @@
 //!   (Fig. 2).
 //! * [`plot`] — the figures: β sweeps (Fig. 1) and gridworld dynamics and paths (Fig. 2), as PNG
 //!   and SVG, with a bundled font.
+//! * [`verify`] — the theory verifier: Theorems 4.1–4.4, Eqs. 6–7, the β limits and Fig. 1 as
+//!   properties over random MDPs (used by `tests/` and `riskmdp verify`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
@@ -57,6 +59,7 @@ pub mod solve;
 pub mod sweep;
 pub mod tolerance;
 pub mod utility;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use mdp::{GridShape, MdpSpec, TabularMdp};

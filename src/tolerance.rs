@@ -21,3 +21,16 @@ pub const ROUNDING_FLOOR: f64 = 64.0 * f64::EPSILON;
 
 /// Relative margin under which two action values count as tied.
 pub const TIE: f64 = 1e-12;
+
+/// Relative tolerance of a verifier claim comparing two exact computations, or an inequality
+/// between them (`riskmdp verify`, `tests/`). Both sides come from solvers accurate to [`SOLVE`]
+/// relative (or from exact enumeration), so 1e-9 leaves three orders of magnitude for rounding
+/// accumulated over thousands of sweeps while catching any modelling error.
+pub const CLAIM: f64 = 1e-9;
+
+/// Relative tolerance of a closed form checked against the solver (Fig. 1, risky arm): the model
+/// is acyclic, so the solver makes a few exact backups and only rounding separates the two.
+pub const CLOSED_FORM: f64 = 1e-12;
+
+/// Tolerance, in nats, of the probe "KL_β is non-increasing in β": a rise above it is reported.
+pub const KL_PROBE: f64 = 1e-9;

@@ -1,0 +1,73 @@
+//! `riskmdp verify`: the table, exit codes (1 only for a failed theorem, 2 for bad input), and
+//! counterexamples that `riskmdp solve` reads back.
+use std::process::Command;
+
+fn riskmdp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmdp")).args(args).output().expect("run riskmdp")
+}
+
+#[test]
+fn verify_prints_a_table_and_exits_zero() {
+    let out = riskmdp(&["verify", "--claim", "figure-1", "--cases", "5"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("figure-1") && text.contains("theorem") && text.contains("worst violation"), "{text}");
+}
+
+#[test]
+fn verify_json_lists_claims() {
+    let out = riskmdp(&["verify", "--claim", "eq-6-7", "--cases", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["claim"], "eq-6-7");
+    assert_eq!(v[0]["passed"], 3);
+}
+
+#[test]
+fn unknown_claim_exits_two() {
+    assert_eq!(riskmdp(&["verify", "--claim", "theorem-9.9"]).status.code(), Some(2));
+}
+
+#[test]
+fn failed_theorem_exits_one_and_saves_a_model_solve_reads_back() {
+    let dir = std::env::temp_dir().join(format!("riskmdp-cli-verify-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let out = riskmdp(&[
+        "verify",
+        "--claim",
+        "lemma-4.1",
+        "--cases",
+        "2",
+        "--operators",
+        "mean-instead-of-max",
+        "--save-counterexamples",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lemma-4.1-0.case.json")).unwrap()).unwrap();
+    let beta = sidecar["beta"].as_f64().unwrap().to_string();
+    let model = dir.join("lemma-4.1-0.json");
+    let solved = riskmdp(&["solve", model.to_str().unwrap(), "--beta", &beta]);
+    assert_eq!(solved.status.code(), Some(0), "{}", String::from_utf8_lossy(&solved.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn failed_probe_does_not_change_the_exit_code() {
+    let dir = std::env::temp_dir().join(format!("riskmdp-cli-probe-{}", std::process::id()));
+    let out = riskmdp(&[
+        "verify",
+        "--claim",
+        "dual-kl-monotone",
+        "--cases",
+        "25",
+        "--save-counterexamples",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // Seed 0 case 20 is a counterexample (see docs/theory.md).
+    assert!(dir.join("dual-kl-monotone-20.json").exists(), "{}", String::from_utf8_lossy(&out.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
