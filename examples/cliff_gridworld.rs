@@ -113,7 +113,7 @@ fn run(
     let panels = [
         Panel {
             title: "Real dynamics P(s' | s, right)".into(),
-            arrows: arrows_of(&mdp, mdp.transitions(), &vec![RIGHT; mdp.n_states()], &layout),
+            arrows: arrows_of(&mdp, &mdp.transitions(), &vec![RIGHT; mdp.n_states()], &layout),
             path: Vec::new(),
             path_style: PathStyle::Plain,
             path_label: String::new(),

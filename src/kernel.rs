@@ -23,9 +23,9 @@
 
 use rayon::prelude::*;
 
-use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
+use crate::transitions::Row;
 
 /// Σ a_j·b_j with eight accumulators (vectorisable; the order differs from a plain sum by a
 /// few ulps).
@@ -61,7 +61,6 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
     let finite = top.is_finite() && bottom.is_finite();
     let m = bottom.max(top - 700.0);
     let u: Vec<f64> = if finite { v.iter().map(|&x| (x - m).exp_m1()).collect() } else { Vec::new() };
-    let p = mdp.transitions().as_slice().expect("standard layout");
     let (rewards, gamma, b) = (mdp.rewards(), mdp.gamma(), beta.get());
     out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, rows)| {
         for (k, slot) in rows.iter_mut().enumerate() {
@@ -71,9 +70,13 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
                 *slot = 0.0;
                 continue;
             }
-            let row = &p[row_index * s_count..(row_index + 1) * s_count];
-            let y = if finite { dot(row, &u) } else { f64::NEG_INFINITY };
-            let log_e = if y >= -0.5 { m + y.ln_1p() } else { log_expect_exp(row, v) };
+            let row = mdp.row(s, a);
+            let y = match (finite, row) {
+                (false, _) => f64::NEG_INFINITY,
+                (true, Row::Dense(p)) => dot(p, &u),
+                (true, Row::Sparse { next, probs }) => next.iter().zip(probs).map(|(&j, p)| p * u[j as usize]).sum(),
+            };
+            let log_e = if y >= -0.5 { m + y.ln_1p() } else { row.log_expect_exp(v) };
             *slot = rewards[[s, a]] / b + gamma * log_e;
         }
     });
@@ -91,7 +94,7 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 11) as f64 / (1u64 << 53) as f64
         };
-        let transitions = (0..s_count)
+        let transitions: Vec<Vec<Vec<f64>>> = (0..s_count)
             .map(|_| {
                 (0..a_count)
                     .map(|_| {
@@ -116,7 +119,7 @@ mod tests {
             horizon: None,
             initial: None,
             terminal: Some((0..s_count).map(|s| s == 3).collect()),
-            transitions,
+            transitions: transitions.into(),
             rewards,
             grid: None,
         })

@@ -58,6 +58,7 @@ pub mod risk;
 pub mod solve;
 pub mod sweep;
 pub mod tolerance;
+pub mod transitions;
 pub mod utility;
 pub mod verify;
 
@@ -69,3 +70,4 @@ pub use solve::{
     FiniteHorizonSolution, Method, Solution, SolveOptions, StationarySolution, Termination, evaluate_finite_horizon,
     evaluate_policy, policy_iteration, solve_finite_horizon, solve_optimal, solve_policy, value_iteration,
 };
+pub use transitions::{Row, TransitionSpec};

@@ -16,6 +16,7 @@
 //! and return an [`Error`] naming field, state and action. Accepted probability rows are
 //! renormalised to sum to 1 to rounding, which the log-sum-exp kernels rely on.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use ndarray::{Array1, Array2, Array3};
@@ -24,6 +25,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::tolerance;
+use crate::transitions::{Row, RowJson, Store, TransitionSpec};
 
 /// Shape of a grid world: the first `rows·cols` states are the cells, state `cols·row + col`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +47,7 @@ pub struct TabularMdp {
     horizon: Option<usize>,
     initial: Array1<f64>,
     terminal: Vec<bool>,
-    transitions: Array3<f64>,
+    transitions: Store,
     rewards: Array2<f64>,
     grid: Option<GridShape>,
 }
@@ -67,8 +69,8 @@ pub struct MdpSpec {
     pub initial: Option<Vec<f64>>,
     /// Terminal (absorbing, value 0) states (`None`: none).
     pub terminal: Option<Vec<bool>>,
-    /// `P[s][a][s']`.
-    pub transitions: Vec<Vec<Vec<f64>>>,
+    /// `P[s][a][s']`, dense or sparse (`vec![…].into()` from either form).
+    pub transitions: TransitionSpec,
     /// `r[s][a]`.
     pub rewards: Vec<Vec<f64>>,
     /// Optional grid layout, for plots.
@@ -90,7 +92,7 @@ struct MdpFile {
     initial: Option<Vec<f64>>,
     #[serde(default)]
     terminal: Option<Vec<bool>>,
-    transitions: Vec<Vec<Vec<f64>>>,
+    transitions: Vec<Vec<RowJson>>,
     rewards: Vec<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     grid: Option<GridShape>,
@@ -158,6 +160,28 @@ pub(crate) fn check_distribution(row: &[f64], field: &str, context: &str) -> Res
     Ok(row.iter().map(|p| p / sum).collect())
 }
 
+/// A dense input with at least this many states and less than this fill is stored sparse.
+const SPARSE_MIN_STATES: usize = 512;
+const SPARSE_MAX_FILL: f64 = 0.05;
+
+/// Check one transition row: a distribution for a non-terminal state; for a terminal state
+/// (whose row is ignored) only numbers in [0, 1].
+fn check_row(row: &[f64], terminal: bool, field: &str, context: &str) -> Result<Vec<f64>> {
+    if !terminal {
+        return check_distribution(row, field, context);
+    }
+    for (j, &p) in row.iter().enumerate() {
+        if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+            return Err(Error::ProbabilityOutOfRange {
+                field: format!("{field}[{j}]"),
+                context: context.into(),
+                value: p,
+            });
+        }
+    }
+    Ok(row.to_vec())
+}
+
 impl TabularMdp {
     /// Build and validate a model.
     ///
@@ -175,13 +199,16 @@ impl TabularMdp {
     /// let mdp = TabularMdp::new(MdpSpec {
     ///     name: "loop".into(), state_names: None, action_names: None,
     ///     gamma: 0.5, horizon: None, initial: None, terminal: None,
-    ///     transitions: vec![vec![vec![1.0]]], rewards: vec![vec![1.0]], grid: None,
+    ///     transitions: vec![vec![vec![1.0]]].into(), rewards: vec![vec![1.0]], grid: None,
     /// })?;
     /// assert_eq!(mdp.n_states(), 1);
     /// # Ok::<(), riskmdp::Error>(())
     /// ```
     pub fn new(spec: MdpSpec) -> Result<Self> {
-        let s_count = spec.transitions.len();
+        let (s_count, a_count) = match &spec.transitions {
+            TransitionSpec::Dense(t) => (t.len(), t.first().map_or(0, Vec::len)),
+            TransitionSpec::Sparse(t) => (t.len(), t.first().map_or(0, Vec::len)),
+        };
         if s_count == 0 {
             return Err(Error::Shape {
                 field: "transitions".into(),
@@ -190,7 +217,6 @@ impl TabularMdp {
                 found: 0,
             });
         }
-        let a_count = spec.transitions[0].len();
         if a_count == 0 {
             return Err(Error::Shape {
                 field: "transitions[0]".into(),
@@ -228,32 +254,60 @@ impl TabularMdp {
             }
         }
 
-        let mut transitions = Array3::zeros((s_count, a_count, s_count));
-        for (s, block) in spec.transitions.iter().enumerate() {
-            check_len(format!("transitions[{s}]"), "one row per action", a_count, block.len())?;
-            for (a, row) in block.iter().enumerate() {
-                let field = format!("transitions[{s}][{a}]");
-                check_len(field.clone(), "one probability per next state", s_count, row.len())?;
-                let row = if terminal[s] {
-                    // Ignored, but still numbers in [0, 1].
-                    for (j, &p) in row.iter().enumerate() {
-                        if !p.is_finite() || !(0.0..=1.0).contains(&p) {
-                            return Err(Error::ProbabilityOutOfRange {
-                                field: format!("{field}[{j}]"),
-                                context: ctx(s, a),
-                                value: p,
-                            });
+        let transitions = match spec.transitions {
+            TransitionSpec::Dense(blocks) => {
+                let mut dense = Array3::zeros((s_count, a_count, s_count));
+                for (s, block) in blocks.iter().enumerate() {
+                    check_len(format!("transitions[{s}]"), "one row per action", a_count, block.len())?;
+                    for (a, row) in block.iter().enumerate() {
+                        let field = format!("transitions[{s}][{a}]");
+                        check_len(field.clone(), "one probability per next state", s_count, row.len())?;
+                        let row = check_row(row, terminal[s], &field, &ctx(s, a))?;
+                        for (j, p) in row.into_iter().enumerate() {
+                            dense[[s, a, j]] = p;
                         }
                     }
-                    row.clone()
+                }
+                let nonzeros = dense.iter().filter(|&&p| p > 0.0).count();
+                if s_count >= SPARSE_MIN_STATES && (nonzeros as f64) < SPARSE_MAX_FILL * dense.len() as f64 {
+                    Store::sparse_from_rows(dense.outer_iter().flat_map(|block| {
+                        block.outer_iter().map(|row| row.iter().copied().enumerate().collect()).collect::<Vec<_>>()
+                    }))
                 } else {
-                    check_distribution(row, &field, &ctx(s, a))?
-                };
-                for (j, p) in row.into_iter().enumerate() {
-                    transitions[[s, a, j]] = p;
+                    Store::Dense(dense)
                 }
             }
-        }
+            TransitionSpec::Sparse(blocks) => {
+                let mut rows = Vec::with_capacity(s_count * a_count);
+                for (s, block) in blocks.into_iter().enumerate() {
+                    check_len(format!("transitions[{s}]"), "one row per action", a_count, block.len())?;
+                    for (a, mut pairs) in block.into_iter().enumerate() {
+                        let field = format!("transitions[{s}][{a}]");
+                        pairs.sort_by_key(|&(j, _)| j);
+                        if let Some(k) = pairs.iter().position(|&(j, _)| j >= s_count) {
+                            return Err(Error::InvalidParameter {
+                                name: format!("{field}[{k}]"),
+                                message: format!(
+                                    "{}next state {} does not exist (there are {s_count})",
+                                    ctx(s, a).trim_start(),
+                                    pairs[k].0
+                                ),
+                            });
+                        }
+                        if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+                            return Err(Error::InvalidParameter {
+                                name: field,
+                                message: format!("{}next state {} is listed twice", ctx(s, a).trim_start(), w[0].0),
+                            });
+                        }
+                        let probs: Vec<f64> = pairs.iter().map(|&(_, p)| p).collect();
+                        let probs = check_row(&probs, terminal[s], &field, &ctx(s, a))?;
+                        rows.push(pairs.iter().map(|&(j, _)| j).zip(probs).collect::<Vec<_>>());
+                    }
+                }
+                Store::sparse_from_rows(rows.into_iter())
+            }
+        };
 
         let initial = match spec.initial {
             None => {
@@ -295,26 +349,40 @@ impl TabularMdp {
 
     /// The greatest set X of non-terminal states in which some action of every member keeps
     /// all its mass inside X: exactly the states from which some policy never terminates.
+    /// Computed by peeling: a state leaves X once every action can reach a state outside X
+    /// (O(nonzeros) with reverse adjacency).
     fn check_every_policy_terminates(&self) -> Result<()> {
         let (s_count, a_count) = (self.n_states(), self.n_actions());
-        let mut inside: Vec<bool> = self.terminal.iter().map(|t| !t).collect();
-        let stays =
-            |inside: &[bool], s: usize, a: usize| (0..s_count).all(|j| self.transitions[[s, a, j]] == 0.0 || inside[j]);
-        loop {
-            let mut changed = false;
-            for s in 0..s_count {
-                if inside[s] && !(0..a_count).any(|a| stays(&inside, s, a)) {
-                    inside[s] = false;
-                    changed = true;
+        let mut predecessors: Vec<Vec<u32>> = vec![Vec::new(); s_count];
+        for s in (0..s_count).filter(|&s| !self.terminal[s]) {
+            for a in 0..a_count {
+                for (j, _) in self.row(s, a).iter() {
+                    predecessors[j].push((s * a_count + a) as u32);
                 }
             }
-            if !changed {
-                break;
+        }
+        let mut inside: Vec<bool> = self.terminal.iter().map(|t| !t).collect();
+        let mut leaves = vec![false; s_count * a_count];
+        let mut staying: Vec<usize> = vec![a_count; s_count];
+        let mut queue: Vec<usize> = (0..s_count).filter(|&s| self.terminal[s]).collect();
+        while let Some(j) = queue.pop() {
+            for &pair in &predecessors[j] {
+                let pair = pair as usize;
+                if leaves[pair] {
+                    continue;
+                }
+                leaves[pair] = true;
+                let s = pair / a_count;
+                staying[s] -= 1;
+                if staying[s] == 0 && inside[s] {
+                    inside[s] = false;
+                    queue.push(s);
+                }
             }
         }
         let closed = inside.iter().filter(|&&x| x).count();
         if let Some(s) = inside.iter().position(|&x| x) {
-            let a = (0..a_count).find(|&a| stays(&inside, s, a)).unwrap_or(0);
+            let a = (0..a_count).find(|&a| !leaves[s * a_count + a]).unwrap_or(0);
             return Err(Error::NonTerminating {
                 state: self.state_names[s].clone(),
                 action: self.action_names[a].clone(),
@@ -330,8 +398,18 @@ impl TabularMdp {
     /// [`Error::Json`] for malformed JSON or unknown fields (with line and column), and every
     /// error of [`TabularMdp::new`].
     pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
-        let file: MdpFile =
-            serde_json::from_str(text).map_err(|e| Error::Json { path: path.to_string(), message: e.to_string() })?;
+        let file: MdpFile = serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            let message = if message.contains("untagged enum RowJson") {
+                message.replace(
+                    "data did not match any variant of untagged enum RowJson",
+                    "each row of `transitions` must be a list of S probabilities or a list of [next state, probability] pairs",
+                )
+            } else {
+                message
+            };
+            Error::Json { path: path.to_string(), message }
+        })?;
         let (s_count, state_names) = names_from(&file.states, "states")?;
         let (a_count, action_names) = names_from(&file.actions, "actions")?;
         check_len("transitions".into(), "one block per state", s_count, file.transitions.len())?;
@@ -348,7 +426,31 @@ impl TabularMdp {
             horizon: file.horizon,
             initial: file.initial,
             terminal: file.terminal,
-            transitions: file.transitions,
+            transitions: if file.transitions.iter().flatten().all(|r| matches!(r, RowJson::Dense(_))) {
+                TransitionSpec::Dense(
+                    file.transitions
+                        .into_iter()
+                        .map(|block| {
+                            block.into_iter().map(|r| if let RowJson::Dense(p) = r { p } else { Vec::new() }).collect()
+                        })
+                        .collect(),
+                )
+            } else {
+                TransitionSpec::Sparse(
+                    file.transitions
+                        .into_iter()
+                        .map(|block| {
+                            block
+                                .into_iter()
+                                .map(|r| match r {
+                                    RowJson::Sparse(pairs) => pairs,
+                                    RowJson::Dense(p) => p.into_iter().enumerate().filter(|(_, p)| *p != 0.0).collect(),
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                )
+            },
             rewards: file.rewards,
             grid: file.grid,
         })
@@ -375,10 +477,15 @@ impl TabularMdp {
             horizon: self.horizon,
             initial: Some(self.initial.to_vec()),
             terminal: Some(self.terminal.clone()),
-            transitions: self
-                .transitions
-                .outer_iter()
-                .map(|block| block.outer_iter().map(|row| row.to_vec()).collect())
+            transitions: (0..self.n_states())
+                .map(|s| {
+                    (0..self.n_actions())
+                        .map(|a| match self.row(s, a) {
+                            Row::Dense(p) => RowJson::Dense(p.to_vec()),
+                            row @ Row::Sparse { .. } => RowJson::Sparse(row.iter().collect()),
+                        })
+                        .collect()
+                })
                 .collect(),
             rewards: self.rewards.outer_iter().map(|row| row.to_vec()).collect(),
             grid: self.grid,
@@ -435,20 +542,61 @@ impl TabularMdp {
     pub fn is_terminal(&self, s: usize) -> bool {
         self.terminal[s]
     }
-    /// `P[s][a][s']`, shape (S, A, S). Rows of non-terminal states sum to 1.
-    pub fn transitions(&self) -> &Array3<f64> {
-        &self.transitions
-    }
-    /// The row `P(·|s,a)` as a slice of S probabilities.
+    /// The row P(·|s,a), dense or sparse (use [`Row::iter`] for the support).
     ///
     /// # Panics
     /// If `s` or `a` is out of range.
     #[inline]
-    pub fn transition_row(&self, s: usize, a: usize) -> &[f64] {
-        let n = self.n_states();
-        let start = (s * self.n_actions() + a) * n;
-        // Built with `Array3::zeros`, so the layout is standard (row-major, contiguous).
-        &self.transitions.as_slice().expect("standard layout")[start..start + n]
+    pub fn row(&self, s: usize, a: usize) -> Row<'_> {
+        assert!(a < self.n_actions(), "action out of range");
+        self.transitions.row(s * self.n_actions() + a, self.n_states())
+    }
+    /// The row P(·|s,a) as S probabilities (borrowed when stored dense, built when sparse).
+    ///
+    /// # Panics
+    /// If `s` or `a` is out of range.
+    pub fn transition_row(&self, s: usize, a: usize) -> Cow<'_, [f64]> {
+        match self.row(s, a) {
+            Row::Dense(p) => Cow::Borrowed(p),
+            row @ Row::Sparse { .. } => {
+                let mut dense = vec![0.0; self.n_states()];
+                for (j, p) in row.iter() {
+                    dense[j] = p;
+                }
+                Cow::Owned(dense)
+            }
+        }
+    }
+    /// P(j|s,a).
+    pub fn transition(&self, s: usize, a: usize, j: usize) -> f64 {
+        self.row(s, a).get(j)
+    }
+    /// The whole tensor `P[s][a][s']`, shape (S, A, S) (built for a sparse model: S²·A numbers,
+    /// so only for small models). Rows of non-terminal states sum to 1.
+    pub fn transitions(&self) -> Cow<'_, Array3<f64>> {
+        match &self.transitions {
+            Store::Dense(p) => Cow::Borrowed(p),
+            Store::Sparse(_) => {
+                let (s_count, a_count) = (self.n_states(), self.n_actions());
+                let mut dense = Array3::zeros((s_count, a_count, s_count));
+                for s in 0..s_count {
+                    for a in 0..a_count {
+                        for (j, p) in self.row(s, a).iter() {
+                            dense[[s, a, j]] = p;
+                        }
+                    }
+                }
+                Cow::Owned(dense)
+            }
+        }
+    }
+    /// Whether P is stored sparse.
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.transitions, Store::Sparse(_))
+    }
+    /// Number of positive entries of P.
+    pub fn nonzeros(&self) -> usize {
+        self.transitions.nonzeros()
     }
     /// `r[s][a]`, shape (S, A).
     pub fn rewards(&self) -> &Array2<f64> {

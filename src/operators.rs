@@ -65,7 +65,7 @@ pub fn backup(mdp: &TabularMdp, beta: Beta, v: ArrayView1<f64>) -> Array2<f64> {
             continue;
         }
         for a in 0..a_count {
-            q[[s, a]] = r[[s, a]] / b + gamma * log_expect_exp(mdp.transition_row(s, a), &v);
+            q[[s, a]] = r[[s, a]] / b + gamma * mdp.row(s, a).log_expect_exp(&v);
         }
     }
     q
@@ -81,23 +81,29 @@ pub fn optimal_operator(mdp: &TabularMdp, beta: Beta, q: ArrayView2<f64>) -> Arr
     backup(mdp, beta, max_value(mdp, q).view())
 }
 
-/// Posterior (variational) dynamics, Eq. (4): `q(s'|s,a) ∝ P(s'|s,a)·exp V(s')`.
+/// One row of the posterior dynamics, Eq. (4): `q(s'|s,a) ∝ P(s'|s,a)·exp V(s')` over the
+/// support of P(·|s,a), as `(s', q)` pairs (P itself for a terminal s).
+pub fn posterior_row(mdp: &TabularMdp, v: &[f64], s: usize, a: usize) -> Vec<(usize, f64)> {
+    let row = mdp.row(s, a);
+    if mdp.is_terminal(s) {
+        return row.iter().collect();
+    }
+    let log_z = row.log_expect_exp(v);
+    row.iter().map(|(j, pj)| (j, pj * (v[j] - log_z).exp())).collect()
+}
+
+/// Posterior (variational) dynamics, Eq. (4): `q(s'|s,a) ∝ P(s'|s,a)·exp V(s')`, as a dense
+/// S×A×S tensor (for small models; [`posterior_row`] works at any size).
 ///
 /// Rows of terminal states are copied from P. Every row sums to 1 to rounding.
 pub fn posterior_dynamics(mdp: &TabularMdp, v: ArrayView1<f64>) -> Array3<f64> {
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
-    let p = mdp.transitions();
     let v = v.to_vec();
-    let mut out = p.clone();
+    let mut out = Array3::zeros((s_count, a_count, s_count));
     for s in 0..s_count {
-        if mdp.is_terminal(s) {
-            continue;
-        }
         for a in 0..a_count {
-            let row = mdp.transition_row(s, a);
-            let log_z = log_expect_exp(row, &v);
-            for (j, &pj) in row.iter().enumerate() {
-                out[[s, a, j]] = if pj > 0.0 { pj * (v[j] - log_z).exp() } else { 0.0 };
+            for (j, q) in posterior_row(mdp, &v, s, a) {
+                out[[s, a, j]] = q;
             }
         }
     }

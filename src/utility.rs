@@ -172,7 +172,7 @@ pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Re
                 let p_row = mdp.transition_row(s, a);
                 let q_row: Vec<f64> = (0..s_count).map(|j| q.dynamics[t][[s, a, j]]).collect();
                 let future: f64 = q_row.iter().zip(next.iter()).filter(|(w, _)| **w > 0.0).map(|(w, l)| w * l).sum();
-                let inner = future - kl(&q_row, p_row);
+                let inner = future - kl(&q_row, &p_row);
                 total += qa * (mdp.rewards()[[s, a]] / beta.get() - log_ratio + mdp.gamma() * inner);
             }
             cur[s] = total;
@@ -188,7 +188,7 @@ pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
             let q_row: Vec<f64> = (0..mdp.n_states()).map(|j| q[[s, a, j]]).collect();
-            out[[s, a]] = kl(&q_row, mdp.transition_row(s, a)).max(0.0);
+            out[[s, a]] = kl(&q_row, &mdp.transition_row(s, a)).max(0.0);
         }
     }
     out
@@ -210,19 +210,24 @@ pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     };
     let s_count = mdp.n_states();
     // μ = ρ + γ P_πᵀ μ on the non-terminal states.
-    let mut m = DMatrix::<f64>::identity(s_count, s_count);
-    let mut rhs = DVector::<f64>::zeros(s_count);
-    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-        rhs[s] = mdp.initial()[s];
-        for a in 0..mdp.n_actions() {
-            for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
-                if !mdp.is_terminal(j) {
-                    m[(j, s)] -= mdp.gamma() * pi[[s, a]] * pj;
+    let mu: Vec<f64> = if s_count > crate::solve::risk_neutral::DENSE_SOLVE_MAX {
+        occupancy_by_iteration(mdp, pi)?
+    } else {
+        let mut m = DMatrix::<f64>::identity(s_count, s_count);
+        let mut rhs = DVector::<f64>::zeros(s_count);
+        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+            rhs[s] = mdp.initial()[s];
+            for a in 0..mdp.n_actions() {
+                for (j, pj) in mdp.row(s, a).iter() {
+                    if !mdp.is_terminal(j) {
+                        m[(j, s)] -= mdp.gamma() * pi[[s, a]] * pj;
+                    }
                 }
             }
         }
-    }
-    let mu = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?;
+        let mu = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?;
+        mu.iter().copied().collect()
+    };
     let mut d = Array2::zeros((s_count, mdp.n_actions()));
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
@@ -230,6 +235,38 @@ pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
         }
     }
     Ok(d)
+}
+
+/// μ = ρ + γ P_πᵀ μ by iteration (large models): μ_k = Σ_{t<k} γ^t ρ P_π^t, to 1e-12 relative.
+fn occupancy_by_iteration(mdp: &TabularMdp, pi: &Array2<f64>) -> Result<Vec<f64>> {
+    let s_count = mdp.n_states();
+    let mut flow: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { mdp.initial()[s] }).collect();
+    let mut mu = flow.clone();
+    for _ in 0..10_000_000 {
+        let mut next = vec![0.0; s_count];
+        for s in (0..s_count).filter(|&s| flow[s] > 0.0) {
+            for a in 0..mdp.n_actions() {
+                let w = mdp.gamma() * flow[s] * pi[[s, a]];
+                if w > 0.0 {
+                    for (j, p) in mdp.row(s, a).iter() {
+                        if !mdp.is_terminal(j) {
+                            next[j] += w * p;
+                        }
+                    }
+                }
+            }
+        }
+        let added: f64 = next.iter().sum();
+        let total: f64 = mu.iter().sum();
+        for (m, x) in mu.iter_mut().zip(&next) {
+            *m += x;
+        }
+        flow = next;
+        if added <= 1e-13 * total {
+            return Ok(mu);
+        }
+    }
+    Err(Error::Unsupported { what: "occupancy: the state flow did not die out".into() })
 }
 
 /// Time-indexed occupancy `d_t(s,a) = γ^t·Pr(s_t = s, a_t = a)`, shape (T, S, A).
@@ -317,7 +354,9 @@ pub fn elbo_stationary(
             let log_ratio = if prior[[s, a]] > 0.0 { (qa / prior[[s, a]]).ln() } else { f64::INFINITY };
             let q_row: Vec<f64> = (0..s_count).map(|j| q_dynamics[[s, a, j]]).collect();
             c[s] += qa
-                * (mdp.rewards()[[s, a]] / beta.get() - log_ratio - mdp.gamma() * kl(&q_row, mdp.transition_row(s, a)));
+                * (mdp.rewards()[[s, a]] / beta.get()
+                    - log_ratio
+                    - mdp.gamma() * kl(&q_row, &mdp.transition_row(s, a)));
             for (j, &w) in q_row.iter().enumerate() {
                 if !mdp.is_terminal(j) {
                     m[(s, j)] -= mdp.gamma() * qa * w;

@@ -11,7 +11,7 @@
 
 use astro_float::{BigFloat, Consts, RoundingMode};
 use ndarray::{Array1, Array2};
-use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp};
+use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp, TransitionSpec};
 
 const PREC: usize = 256;
 const RM: RoundingMode = RoundingMode::ToEven;
@@ -59,7 +59,7 @@ impl Hp {
                         if mdp.is_terminal(s) {
                             return self.f(0.0);
                         }
-                        let l = self.log_expect_exp(mdp.transition_row(s, a), v);
+                        let l = self.log_expect_exp(&mdp.transition_row(s, a), v);
                         let r = self.f(mdp.rewards()[[s, a]]).div(&self.f(beta), PREC, RM);
                         r.add(&self.f(mdp.gamma()).mul(&l, PREC, RM), PREC, RM)
                     })
@@ -120,9 +120,24 @@ impl Gen {
             horizon,
             initial: None,
             terminal: Some(terminal),
-            transitions: (0..s_count)
-                .map(|_| (0..a_count).map(|_| self.distribution(s_count, sparse)).collect())
-                .collect(),
+            // Sparse draws are also stored sparse: both kernels meet the reference.
+            transitions: {
+                let rows: Vec<Vec<Vec<f64>>> =
+                    (0..s_count).map(|_| (0..a_count).map(|_| self.distribution(s_count, sparse)).collect()).collect();
+                if sparse {
+                    TransitionSpec::Sparse(
+                        rows.into_iter()
+                            .map(|b| {
+                                b.into_iter()
+                                    .map(|r| r.into_iter().enumerate().filter(|(_, p)| *p > 0.0).collect())
+                                    .collect()
+                            })
+                            .collect(),
+                    )
+                } else {
+                    TransitionSpec::Dense(rows)
+                }
+            },
             rewards: (0..s_count)
                 .map(|_| (0..a_count).map(|_| reward_scale * (2.0 * self.next() - 1.0)).collect())
                 .collect(),
@@ -258,7 +273,7 @@ fn terminating_undiscounted_models_match_the_exp_space_linear_solve() {
             horizon: None,
             initial: None,
             terminal: Some(terminal),
-            transitions,
+            transitions: transitions.into(),
             rewards,
             grid: None,
         }

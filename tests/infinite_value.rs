@@ -24,7 +24,7 @@ fn geometric(r: f64, p: f64, second_action: Option<f64>) -> TabularMdp {
         horizon: None,
         initial: None,
         terminal: Some(vec![false, true]),
-        transitions: vec![actions, vec![vec![0.0, 1.0]; a_count]],
+        transitions: vec![actions, vec![vec![0.0, 1.0]; a_count]].into(),
         rewards: vec![rewards, vec![0.0; a_count]],
         grid: None,
     })

@@ -127,14 +127,14 @@ fn non_finite_numbers_in_code_are_rejected() {
         horizon: None,
         initial: None,
         terminal: None,
-        transitions: vec![vec![vec![1.0]]],
+        transitions: vec![vec![vec![1.0]]].into(),
         rewards: vec![vec![reward]],
         grid: None,
     };
     assert!(matches!(TabularMdp::new(spec(f64::NAN)), Err(Error::NotFinite { field, .. }) if field == "rewards[0][0]"));
     assert!(matches!(TabularMdp::new(spec(f64::INFINITY)), Err(Error::NotFinite { .. })));
     let mut s = spec(1.0);
-    s.transitions = vec![vec![vec![f64::NAN]]];
+    s.transitions = vec![vec![vec![f64::NAN]]].into();
     assert!(matches!(TabularMdp::new(s), Err(Error::NotFinite { .. })));
 }
 

@@ -278,7 +278,7 @@ impl Gridworld {
             horizon: None,
             initial: Some(one_hot(self.state(self.start))),
             terminal: Some(terminal),
-            transitions,
+            transitions: transitions.into(),
             rewards,
             grid: Some(GridShape { rows: self.rows, cols: self.cols }),
         })

@@ -99,7 +99,8 @@ pub fn risky_arm() -> TabularMdp {
             vec![to(3), to(3)],
             vec![to(4), to(4)],
             vec![to(5), to(5)],
-        ],
+        ]
+        .into(),
         rewards: vec![
             vec![LEFT_REWARD, 0.0],
             vec![A_REWARD, A_REWARD],

@@ -189,7 +189,7 @@ pub fn save_solution(mdp: &TabularMdp, solution: &Solution, path: &Path) -> Resu
         path_label: "greedy path (most likely moves)".into(),
     };
     let panels = [
-        panel("Greedy action a*: real dynamics P(s' | s, a*)", mdp.transitions()),
+        panel("Greedy action a*: real dynamics P(s' | s, a*)", &mdp.transitions()),
         panel("Greedy action a*: posterior q(s' | s, a*)", &post),
     ];
     let title = format!("{}: the optimum at β = {}", mdp.name(), solution.beta());

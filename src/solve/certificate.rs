@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::logsumexp::{log_add_exp, log_expect_exp};
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
+use crate::transitions::Row;
 
 /// A certified finiteness proof: `max_a M_a x ≤ exp(log_rate)·x` with `x = exp(log_weights)`.
 #[derive(Debug, Clone)]
@@ -30,13 +31,13 @@ pub(crate) struct Certificate {
     pub log_weights: Vec<f64>,
 }
 
-/// `log Σ_j p_j·exp(x_j)` for weights that need not sum to 1.
-fn log_weighted_sum(p: &[f64], x: &[f64]) -> f64 {
-    let m = p.iter().zip(x).filter(|(p, _)| **p > 0.0).map(|(_, &x)| x).fold(f64::NEG_INFINITY, f64::max);
+/// `log Σ_j P(j|s,a)·exp(x_j)` where x may be −∞ (weights then need not sum to 1).
+fn log_weighted_sum(row: Row, x: &[f64]) -> f64 {
+    let m = row.iter().map(|(j, _)| x[j]).fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return m;
     }
-    m + p.iter().zip(x).filter(|(p, _)| **p > 0.0).map(|(p, x)| p * (x - m).exp()).sum::<f64>().ln()
+    m + row.iter().map(|(j, p)| p * (x[j] - m).exp()).sum::<f64>().ln()
 }
 
 /// `h(s,a) = r(s,a)/β + log Σ_{s'} P(s'|s,a)·exp w(s')`, with w = −∞ where x = 0.
@@ -48,7 +49,7 @@ fn homogeneous(mdp: &TabularMdp, beta: Beta, w: &[f64]) -> Array2<f64> {
             continue;
         }
         for a in 0..a_count {
-            h[[s, a]] = mdp.rewards()[[s, a]] / beta.get() + log_weighted_sum(mdp.transition_row(s, a), w);
+            h[[s, a]] = mdp.rewards()[[s, a]] / beta.get() + log_weighted_sum(mdp.row(s, a), w);
         }
     }
     h

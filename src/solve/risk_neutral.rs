@@ -22,8 +22,7 @@ fn q_from_v(mdp: &TabularMdp, v: &Array1<f64>) -> Array2<f64> {
     let mut q = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
-            q[[s, a]] =
-                mdp.rewards()[[s, a]] + mdp.gamma() * ndarray::ArrayView1::from(mdp.transition_row(s, a)).dot(v);
+            q[[s, a]] = mdp.rewards()[[s, a]] + mdp.gamma() * mdp.row(s, a).iter().map(|(j, p)| p * v[j]).sum::<f64>();
         }
     }
     q
@@ -47,23 +46,63 @@ pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
         return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
     };
     let s_count = mdp.n_states();
+    let r_pi = |s: usize| (0..mdp.n_actions()).map(|a| pi[[s, a]] * mdp.rewards()[[s, a]]).sum::<f64>();
+    if s_count > DENSE_SOLVE_MAX {
+        return Ok(q_from_v(mdp, &iterative_evaluation(mdp, pi, r_pi)?));
+    }
     let mut m = DMatrix::<f64>::identity(s_count, s_count);
     let mut rhs = DVector::<f64>::zeros(s_count);
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+        rhs[s] = r_pi(s);
         for a in 0..mdp.n_actions() {
             let w = pi[[s, a]];
-            if w == 0.0 {
-                continue;
-            }
-            rhs[s] += w * mdp.rewards()[[s, a]];
-            for j in (0..s_count).filter(|&j| !mdp.is_terminal(j)) {
-                m[(s, j)] -= mdp.gamma() * w * mdp.transitions()[[s, a, j]];
+            for (j, p) in mdp.row(s, a).iter() {
+                if !mdp.is_terminal(j) {
+                    m[(s, j)] -= mdp.gamma() * w * p;
+                }
             }
         }
     }
     // I − γP_π is non-singular: γ < 1, or γ = 1 with every policy terminating (checked at load).
     let v = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
     Ok(q_from_v(mdp, &Array1::from_iter(v.iter().copied())))
+}
+
+/// Above this many states the linear systems are solved by iteration instead of a dense LU.
+pub(crate) const DENSE_SOLVE_MAX: usize = 3000;
+
+/// `v = r_π + γ·P_π v` by fixed-point iteration (large models), to 1e-12 relative: for γ < 1
+/// the bound γ/(1−γ)·residual is certified; for γ = 1 (terminating) the iteration converges
+/// and stops when the residual reaches rounding.
+fn iterative_evaluation(
+    mdp: &TabularMdp,
+    pi: &ndarray::Array2<f64>,
+    r_pi: impl Fn(usize) -> f64,
+) -> Result<Array1<f64>> {
+    let s_count = mdp.n_states();
+    let gamma = mdp.gamma();
+    let r: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { r_pi(s) }).collect();
+    let mut v = Array1::<f64>::zeros(s_count);
+    for _ in 0..10_000_000 {
+        let next = Array1::from_iter((0..s_count).map(|s| {
+            if mdp.is_terminal(s) {
+                return 0.0;
+            }
+            r[s] + gamma
+                * (0..mdp.n_actions())
+                    .filter(|&a| pi[[s, a]] > 0.0)
+                    .map(|a| pi[[s, a]] * mdp.row(s, a).iter().map(|(j, p)| p * v[j]).sum::<f64>())
+                    .sum::<f64>()
+        }));
+        let residual = next.iter().zip(v.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let scale = next.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
+        v = next;
+        let bound = if gamma < 1.0 { gamma / (1.0 - gamma) * residual } else { residual };
+        if bound <= 1e-12 * scale || residual <= crate::tolerance::ROUNDING_FLOOR * scale {
+            return Ok(v);
+        }
+    }
+    Err(Error::Unsupported { what: "expected_q: the evaluation did not converge".into() })
 }
 
 /// Time-indexed expected-return values Q_∞,t (T, S, A) of a policy on a model with a horizon.

@@ -31,7 +31,7 @@ use crate::risk::Beta;
 /// let mdp = TabularMdp::new(MdpSpec {
 ///     name: "loop".into(), state_names: None, action_names: None,
 ///     gamma: 0.5, horizon: None, initial: None, terminal: None,
-///     transitions: vec![vec![vec![1.0]]], rewards: vec![vec![1.0]], grid: None,
+///     transitions: vec![vec![vec![1.0]]].into(), rewards: vec![vec![1.0]], grid: None,
 /// })?;
 /// let sol = value_iteration(&mdp, Beta::new(1.0)?, SolveOptions::default())?;
 /// assert!((sol.q[[0, 0]] - 2.0).abs() <= sol.error_bound + 1e-15);

@@ -67,7 +67,7 @@ fn backup_with(mdp: &TabularMdp, v: ArrayView1<f64>, f: impl Fn(f64, f64) -> f64
     let mut q = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
-            q[[s, a]] = f(mdp.rewards()[[s, a]], log_expect_exp(mdp.transition_row(s, a), &v));
+            q[[s, a]] = f(mdp.rewards()[[s, a]], log_expect_exp(&mdp.transition_row(s, a), &v));
         }
     }
     q

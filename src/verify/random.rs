@@ -112,7 +112,7 @@ impl RawMdp {
         let (s_count, a_count) = (self.n_states, self.n_actions);
         let mut terminal = self.terminal.clone();
         terminal[0] = false;
-        let transitions = (0..s_count)
+        let transitions: Vec<Vec<Vec<f64>>> = (0..s_count)
             .map(|s| {
                 (0..a_count)
                     .map(|a| {
@@ -135,7 +135,7 @@ impl RawMdp {
             horizon: self.horizon,
             initial: None,
             terminal: Some(terminal),
-            transitions,
+            transitions: transitions.into(),
             rewards,
             grid: None,
         })
@@ -264,7 +264,7 @@ pub fn cliff_gridworld() -> TabularMdp {
         horizon: None,
         initial: Some(initial),
         terminal: Some(terminal),
-        transitions,
+        transitions: transitions.into(),
         rewards,
         grid: Some(GridShape { rows, cols }),
     })

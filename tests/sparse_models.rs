@@ -1,0 +1,130 @@
+//! Sparse transition models: the `[s', p]` file form, automatic sparse storage, and the same
+//! answers as dense storage.
+
+use riskmdp::{Beta, Error, Method, SolveOptions, TabularMdp, solve_optimal};
+use serde_json::{Value, json};
+
+fn risky_arm() -> Value {
+    serde_json::from_str(include_str!("../examples/mdps/risky_arm.json")).expect("valid JSON")
+}
+
+/// The risky arm with every row written as [next state, probability] pairs.
+fn risky_arm_sparse() -> Value {
+    let mut v = risky_arm();
+    let rows = v["transitions"].as_array().unwrap().clone();
+    v["transitions"] = Value::from(
+        rows.iter()
+            .map(|block| {
+                Value::from(
+                    block
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|row| {
+                            Value::from(
+                                row.as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, p)| p.as_f64().unwrap() > 0.0)
+                                    .map(|(j, p)| json!([j, p]))
+                                    .collect::<Vec<_>>(),
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    v
+}
+
+fn load(v: &Value) -> Result<TabularMdp, Error> {
+    TabularMdp::from_json_str(&v.to_string(), "sparse.json")
+}
+
+#[test]
+fn sparse_and_dense_files_give_the_same_solution() {
+    let dense = load(&risky_arm()).unwrap();
+    let sparse = load(&risky_arm_sparse()).unwrap();
+    assert!(!dense.is_sparse() && sparse.is_sparse());
+    assert_eq!(sparse.nonzeros(), dense.nonzeros());
+    for beta in [1e-3, 1.0, 1e7] {
+        let b = Beta::new(beta).unwrap();
+        let a = solve_optimal(&dense, b, Method::ValueIteration, SolveOptions::default()).unwrap().q0();
+        let c = solve_optimal(&sparse, b, Method::PolicyIteration, SolveOptions::default()).unwrap().q0();
+        for (x, y) in a.iter().zip(c.iter()) {
+            assert!((x - y).abs() <= 1e-14 * x.abs().max(1e-300), "β = {beta}: {x} vs {y}");
+        }
+    }
+    // Saved sparse models stay sparse and load back identically.
+    let text = sparse.to_json_string();
+    assert!(text.contains("[\n"), "pairs are written");
+    let back = TabularMdp::from_json_str(&text, "x.json").unwrap();
+    assert!(back.is_sparse());
+    assert_eq!(back.to_json_string(), text);
+}
+
+#[test]
+fn rows_may_mix_the_two_forms() {
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([[1, 0.9], [2, 0.1]]);
+    let mdp = load(&v).unwrap();
+    assert!(mdp.is_sparse());
+    assert!((mdp.transition(0, 1, 1) - 0.9).abs() < 1e-15);
+    assert!(mdp.transition(0, 1, 3).abs() < 1e-300);
+}
+
+#[test]
+fn sparse_rows_are_validated() {
+    let mut v = risky_arm_sparse();
+    v["transitions"][0][1] = json!([[1, 0.9], [7, 0.1]]);
+    let err = load(&v).unwrap_err();
+    assert!(matches!(&err, Error::InvalidParameter { name, .. } if name == "transitions[0][1][1]"), "{err}");
+    assert!(err.to_string().contains("next state 7 does not exist"), "{err}");
+    v["transitions"][0][1] = json!([[1, 0.9], [1, 0.1]]);
+    assert!(load(&v).unwrap_err().to_string().contains("listed twice"));
+    v["transitions"][0][1] = json!([[1, 0.8], [2, 0.1]]);
+    let err = load(&v).unwrap_err();
+    assert!(matches!(&err, Error::NotADistribution { field, .. } if field == "transitions[0][1]"), "{err}");
+    assert!(err.to_string().contains("state `S`, action `right`"));
+    v["transitions"][0][1] = json!([[1, "x"]]);
+    assert!(load(&v).unwrap_err().to_string().contains("[next state, probability] pairs"));
+}
+
+#[test]
+fn large_mostly_zero_dense_input_is_stored_sparse() {
+    // A 600-state ring: each action moves one step (left or right) w.p. 0.9, stays w.p. 0.1.
+    let n = 600;
+    let transitions: Vec<Vec<Vec<f64>>> = (0..n)
+        .map(|s| {
+            [n - 1, 1]
+                .iter()
+                .map(|&d| {
+                    let mut row = vec![0.0; n];
+                    row[(s + d) % n] = 0.9;
+                    row[s] += 0.1;
+                    row
+                })
+                .collect()
+        })
+        .collect();
+    let mdp = TabularMdp::new(riskmdp::MdpSpec {
+        name: "ring".into(),
+        state_names: None,
+        action_names: None,
+        gamma: 0.9,
+        horizon: None,
+        initial: None,
+        terminal: None,
+        transitions: transitions.into(),
+        rewards: (0..n).map(|s| vec![if s == n / 2 { 1.0 } else { 0.0 }; 2]).collect(),
+        grid: None,
+    })
+    .unwrap();
+    assert!(mdp.is_sparse());
+    assert_eq!(mdp.nonzeros(), 2 * n * 2);
+    let sol = riskmdp::value_iteration(&mdp, Beta::new(0.5).unwrap(), SolveOptions::default()).unwrap();
+    // Greedy at state 0 heads the short way round to the rewarding state n/2 (either way: tie).
+    assert!(sol.v[n / 2] > sol.v[0]);
+}
