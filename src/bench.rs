@@ -66,6 +66,10 @@ pub struct BenchReport {
     pub states: usize,
     /// A.
     pub actions: usize,
+    /// Positive entries of P.
+    pub nonzeros: usize,
+    /// Whether P is stored sparse.
+    pub sparse: bool,
     /// β of the sweeps.
     pub beta: f64,
     /// Threads used by rayon.
@@ -130,7 +134,7 @@ pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchR
     let stream = || {
         let total: f64 = (0..s_count * a_count)
             .into_par_iter()
-            .with_min_len(64)
+            .with_min_len(crate::kernel::rows_per_task(mdp))
             .map(|index| match mdp.row(index / a_count, index % a_count) {
                 Row::Dense(p) => dot(p, &ones),
                 Row::Sparse { next, probs } => next.iter().zip(probs).map(|(&j, p)| p * ones[j as usize]).sum(),
@@ -164,6 +168,8 @@ pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchR
         model: mdp.name().to_string(),
         states: s_count,
         actions: a_count,
+        nonzeros: mdp.nonzeros(),
+        sparse: mdp.is_sparse(),
         beta: beta.get(),
         threads: rayon::current_num_threads(),
         bytes_per_sweep,

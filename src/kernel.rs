@@ -43,8 +43,16 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// Rows per rayon task: large enough that scheduling costs nothing next to the reads.
-const ROWS_PER_TASK: usize = 64;
+/// Entries of P per rayon task: large enough that scheduling costs nothing next to the reads
+/// (dense rows: a few rows per task; sparse rows of a gridworld: thousands).
+const ENTRIES_PER_TASK: usize = 1 << 16;
+
+/// Rows per rayon task for this model.
+pub(crate) fn rows_per_task(mdp: &TabularMdp) -> usize {
+    let rows = mdp.n_states() * mdp.n_actions();
+    let per_row = if mdp.is_sparse() { mdp.nonzeros().div_ceil(rows.max(1)) } else { mdp.n_states() };
+    (ENTRIES_PER_TASK / per_row.max(1)).max(8)
+}
 
 /// `out[s·A + a] = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')` for non-terminal s, 0 for
 /// terminal s: the same numbers as [`operators::backup`](crate::operators::backup) to a few
@@ -56,15 +64,21 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     assert_eq!(v.len(), s_count);
     assert_eq!(out.len(), s_count * a_count);
-    let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let bottom = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let (bottom, top) = v
+        .par_iter()
+        .with_min_len(8192)
+        .map(|&x| (x, x))
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
     let finite = top.is_finite() && bottom.is_finite();
     let m = bottom.max(top - 700.0);
-    let u: Vec<f64> = if finite { v.iter().map(|&x| (x - m).exp_m1()).collect() } else { Vec::new() };
-    let (rewards, gamma, b) = (mdp.rewards(), mdp.gamma(), beta.get());
-    out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, rows)| {
+    let u: Vec<f64> =
+        if finite { v.par_iter().with_min_len(4096).map(|&x| (x - m).exp_m1()).collect() } else { Vec::new() };
+    let rewards = mdp.rewards().as_slice().expect("standard layout");
+    let (gamma, b) = (mdp.gamma(), beta.get());
+    let chunk_rows = rows_per_task(mdp);
+    out.par_chunks_mut(chunk_rows).enumerate().for_each(|(chunk, rows)| {
         for (k, slot) in rows.iter_mut().enumerate() {
-            let row_index = chunk * ROWS_PER_TASK + k;
+            let row_index = chunk * chunk_rows + k;
             let (s, a) = (row_index / a_count, row_index % a_count);
             if mdp.is_terminal(s) {
                 *slot = 0.0;
@@ -77,7 +91,7 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
                 (true, Row::Sparse { next, probs }) => next.iter().zip(probs).map(|(&j, p)| p * u[j as usize]).sum(),
             };
             let log_e = if y >= -0.5 { m + y.ln_1p() } else { row.log_expect_exp(v) };
-            *slot = rewards[[s, a]] / b + gamma * log_e;
+            *slot = rewards[row_index] / b + gamma * log_e;
         }
     });
 }

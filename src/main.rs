@@ -126,11 +126,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Time one exact sweep of T* on a dense random model against the memory-bandwidth floor.
+    /// Time one exact sweep of T* against the memory-bandwidth floor, on a dense random model
+    /// (--states, --actions) or a sparse n×n cliff gridworld (--grid n).
     Bench {
         /// States of the random dense model.
         #[arg(long, default_value_t = 2000)]
         states: usize,
+        /// Benchmark the n×n cliff gridworld (sparse) instead.
+        #[arg(long, conflicts_with_all = ["states", "actions"])]
+        grid: Option<usize>,
         /// Actions of the random dense model.
         #[arg(long, default_value_t = 4)]
         actions: usize,
@@ -214,8 +218,8 @@ fn main() -> ExitCode {
                 json,
             )
         }
-        Command::Bench { states, actions, beta, reps, seed, tol, json } => {
-            cmd_bench(states, actions, beta, reps, seed, tol, json)
+        Command::Bench { states, grid, actions, beta, reps, seed, tol, json } => {
+            cmd_bench((states, actions, grid), beta, reps, seed, tol, json)
         }
     };
     match result {
@@ -524,8 +528,7 @@ fn cmd_dual(
 }
 
 fn cmd_bench(
-    states: usize,
-    actions: usize,
+    (states, actions, grid): (usize, usize, Option<usize>),
     beta: f64,
     reps: usize,
     seed: u64,
@@ -534,18 +537,23 @@ fn cmd_bench(
 ) -> Result<String> {
     let beta = Beta::new(beta)?;
     SolveOptions::default().tol(tol).validate()?;
-    let mdp = riskmdp::bench::random_dense(states, actions, seed)?;
+    let mdp = match grid {
+        Some(n) => riskmdp::envs::Gridworld::cliff_scaled(n)?.build()?,
+        None => riskmdp::bench::random_dense(states, actions, seed)?,
+    };
     let r = riskmdp::bench::run(&mdp, beta, reps, tol)?;
     if as_json {
         return Ok(serde_json::to_string_pretty(&r).unwrap_or_default());
     }
     Ok(format!(
-        "{}: β = {}, {} thread(s), P = {:.1} MB read per sweep\n\
+        "{} ({} states, {} nonzeros): β = {}, {} thread(s), P = {:.1} MB read per sweep\n\
          exact sweep of T*   {:>10.3} ms (median of {})\n\
          one read of P       {:>10.3} ms ({:.1} GB/s): the sweep runs at {:.0}% of the floor\n\
          plain per-row kernel{:>10.3} ms\n\
          value iteration     {:>10.3} ms, {} sweeps to tol {:e}",
         r.model,
+        r.states,
+        r.nonzeros,
         r.beta,
         r.threads,
         r.bytes_per_sweep as f64 / 1e6,

@@ -42,7 +42,13 @@
 //! β and round it for large β (see `examples/cliff_gridworld.rs`).
 
 use crate::error::{Error, Result};
+use std::collections::HashSet;
+
 use crate::mdp::{GridShape, MdpSpec, TabularMdp};
+use crate::transitions::TransitionSpec;
+
+/// Above this many states the builder writes sparse rows.
+const SPARSE_ABOVE: usize = 4096;
 
 /// A grid cell `(row, col)`, rows counted from the top.
 pub type Cell = (usize, usize);
@@ -231,56 +237,115 @@ impl Gridworld {
         let cells = self.rows * self.cols;
         let n = cells + usize::from(self.goal_terminal);
         let exit = cells;
-        let one_hot = |j: usize| {
-            let mut row = vec![0.0; n];
-            row[j] = 1.0;
-            row
-        };
-        let mut transitions = Vec::with_capacity(n);
+        let walls: HashSet<Cell> = self.walls.iter().copied().collect();
+        let cliff: HashSet<Cell> = self.cliff.iter().copied().collect();
+        // Each row as (s', p) pairs: at most five next states per (s, a).
+        let mut rows: Vec<Vec<Vec<(usize, f64)>>> = Vec::with_capacity(n);
         let mut rewards = Vec::with_capacity(n);
         for s in 0..cells {
             let cell = self.cell(s);
-            let (block, reward) = if self.cliff.contains(&cell) {
-                (vec![one_hot(self.state(self.start)); 4], -self.cliff_penalty)
+            let (block, reward) = if cliff.contains(&cell) {
+                (vec![vec![(self.state(self.start), 1.0)]; 4], -self.cliff_penalty)
             } else if cell == self.goal && self.goal_terminal {
-                (vec![one_hot(exit); 4], self.goal_reward)
-            } else if self.walls.contains(&cell) {
-                (vec![one_hot(s); 4], self.step_reward)
+                (vec![vec![(exit, 1.0)]; 4], self.goal_reward)
+            } else if walls.contains(&cell) {
+                (vec![vec![(s, 1.0)]; 4], self.step_reward)
             } else {
                 let block = (0..4)
                     .map(|a| {
-                        let mut row = vec![0.0; n];
+                        let mut row: Vec<(usize, f64)> = Vec::with_capacity(5);
                         for d in 0..4 {
                             let p = if d == a { 1.0 - self.noise } else { 0.0 } + self.noise / 4.0;
-                            row[self.state(self.step(cell, d))] += p;
+                            let next = self.state(self.step_in(cell, d, &walls));
+                            match row.iter_mut().find(|(j, _)| *j == next) {
+                                Some(entry) => entry.1 += p,
+                                None => row.push((next, p)),
+                            }
                         }
+                        row.sort_by_key(|&(j, _)| j);
                         row
                     })
                     .collect();
                 (block, if cell == self.goal { self.goal_reward } else { self.step_reward })
             };
-            transitions.push(block);
+            rows.push(block);
             rewards.push(vec![reward; 4]);
         }
         let mut names: Vec<String> = (0..cells).map(|s| format!("r{}c{}", s / self.cols, s % self.cols)).collect();
         let mut terminal = vec![false; cells];
         if self.goal_terminal {
-            transitions.push(vec![one_hot(exit); 4]);
+            rows.push(vec![vec![(exit, 1.0)]; 4]);
             rewards.push(vec![0.0; 4]);
             names.push("exit".into());
             terminal.push(true);
         }
+        let mut initial = vec![0.0; n];
+        initial[self.state(self.start)] = 1.0;
+        // Small grids keep the dense form (readable files); large ones are stored sparse.
+        let transitions: TransitionSpec = if n <= SPARSE_ABOVE {
+            TransitionSpec::Dense(
+                rows.into_iter()
+                    .map(|block| {
+                        block
+                            .into_iter()
+                            .map(|pairs| {
+                                let mut dense = vec![0.0; n];
+                                for (j, p) in pairs {
+                                    dense[j] += p;
+                                }
+                                dense
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            )
+        } else {
+            TransitionSpec::Sparse(rows)
+        };
         TabularMdp::new(MdpSpec {
             name: if self.cliff.is_empty() { "mnm-gridworld".into() } else { "cliff-gridworld".into() },
             state_names: Some(names),
             action_names: Some(ACTIONS.iter().map(|a| a.to_string()).collect()),
             gamma: self.gamma,
             horizon: None,
-            initial: Some(one_hot(self.state(self.start))),
+            initial: Some(initial),
             terminal: Some(terminal),
-            transitions: transitions.into(),
+            transitions,
             rewards,
             grid: Some(GridShape { rows: self.rows, cols: self.cols }),
+        })
+    }
+
+    /// [`Gridworld::step`] with the walls as a set (fast on large grids).
+    fn step_in(&self, (row, col): Cell, d: usize, walls: &HashSet<Cell>) -> Cell {
+        let (dr, dc) = MOVES[d];
+        let (r, c) = (row as isize + dr, col as isize + dc);
+        if r < 0 || c < 0 || r >= self.rows as isize || c >= self.cols as isize {
+            return (row, col);
+        }
+        let next = (r as usize, c as usize);
+        if walls.contains(&next) { (row, col) } else { next }
+    }
+
+    /// The cliff world scaled to an n×n grid (n ≥ 10), for benchmarks: a wall in the top 60 %
+    /// of the columns 40–60 %, a cliff row at 70 % of the height under columns 30–70 %, start
+    /// top left, goal top right, the cliff variant's noise, rewards and γ.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for n < 10.
+    pub fn cliff_scaled(n: usize) -> Result<Self> {
+        if n < 10 {
+            return Err(Error::InvalidParameter { name: "grid".into(), message: format!("{n} is below 10") });
+        }
+        let frac = |x: usize| n * x / 10;
+        Ok(Gridworld {
+            rows: n,
+            cols: n,
+            start: (0, 0),
+            goal: (0, n - 1),
+            walls: (0..frac(6)).flat_map(|r| (frac(4)..frac(6)).map(move |c| (r, c))).collect(),
+            cliff: (frac(3)..frac(7)).map(|c| (frac(7), c)).collect(),
+            ..Self::cliff()
         })
     }
 
