@@ -248,6 +248,30 @@ fn rows2(a: &Array2<f64>) -> Value {
     Value::from(a.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
 }
 
+/// Posterior dynamics as JSON: S×A×S for a dense model, S×A lists of [s', q] pairs for a
+/// sparse one (the same form as the model's own rows).
+fn posterior_json(mdp: &TabularMdp, v: &[f64]) -> Value {
+    if !mdp.is_sparse() {
+        return Value::from(
+            posterior_dynamics(mdp, ndarray::ArrayView1::from(v))
+                .outer_iter()
+                .map(|m| rows2(&m.to_owned()))
+                .collect::<Vec<_>>(),
+        );
+    }
+    Value::from(
+        (0..mdp.n_states())
+            .map(|s| {
+                Value::from(
+                    (0..mdp.n_actions())
+                        .map(|a| json!(riskmdp::operators::posterior_row(mdp, v, s, a)))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
 fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].chars().count()]).max().unwrap_or(0))
@@ -296,9 +320,7 @@ fn cmd_solve(
             out["v"] = Value::from(sol.v.to_vec());
             out["certainty_equivalent"] = Value::from(sol.v.iter().map(|v| b * v).collect::<Vec<_>>());
             out["greedy"] = Value::from(sol.greedy.clone());
-            let post = posterior_dynamics(&mdp, sol.v.view());
-            out["posterior_dynamics"] =
-                Value::from(post.outer_iter().map(|m| rows2(&m.to_owned())).collect::<Vec<_>>());
+            out["posterior_dynamics"] = posterior_json(&mdp, &sol.v.to_vec());
             out["posterior_policy"] = rows2(&posterior_policy(&mdp, pi.view(), sol.q.view()));
             (sol.iterations, sol.residual, sol.error_bound, sol.termination)
         }
@@ -310,14 +332,8 @@ fn cmd_solve(
                 Value::from(v.iter().map(|r| r.iter().map(|x| b * x).collect::<Vec<_>>()).collect::<Vec<_>>());
             out["v"] = Value::from(v);
             out["greedy"] = Value::from(sol.greedy.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
-            out["posterior_dynamics"] = Value::from(
-                (0..horizon)
-                    .map(|t| {
-                        let post = posterior_dynamics(&mdp, sol.v.row(t + 1));
-                        Value::from(post.outer_iter().map(|m| rows2(&m.to_owned())).collect::<Vec<_>>())
-                    })
-                    .collect::<Vec<_>>(),
-            );
+            out["posterior_dynamics"] =
+                Value::from((0..horizon).map(|t| posterior_json(&mdp, &sol.v.row(t + 1).to_vec())).collect::<Vec<_>>());
             out["posterior_policy"] = Value::from(
                 (0..horizon)
                     .map(|t| rows2(&posterior_policy(&mdp, sol.policy.at(t), sol.q.index_axis(Axis(0), t))))

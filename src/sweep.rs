@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
-use crate::operators::posterior_dynamics;
+use crate::operators::posterior_row;
 use crate::risk::Beta;
 use crate::solve::{Method, SolveOptions, greedy_actions, solve_optimal};
 
@@ -58,15 +58,22 @@ pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOpti
         crate::solve::Solution::Stationary(s) => s.v.clone(),
         crate::solve::Solution::FiniteHorizon(s) => s.v.row(1.min(s.v.nrows() - 1)).to_owned(),
     };
-    let post = posterior_dynamics(mdp, v_next.view());
+    let v_next = v_next.to_vec();
+    let posterior = (0..mdp.n_actions())
+        .map(|a| {
+            let mut row = vec![0.0; mdp.n_states()];
+            for (j, q) in posterior_row(mdp, &v_next, state, a) {
+                row[j] = q;
+            }
+            row
+        })
+        .collect();
     let q: Vec<f64> = q0.row(state).to_vec();
     Ok(SweepPoint {
         beta,
         certainty_equivalent: q.iter().map(|x| beta * x).collect(),
         greedy: greedy_actions(mdp, q0.view())[state],
-        posterior_dynamics: (0..mdp.n_actions())
-            .map(|a| (0..mdp.n_states()).map(|j| post[[state, a, j]]).collect())
-            .collect(),
+        posterior_dynamics: posterior,
         q,
     })
 }

@@ -128,3 +128,33 @@ fn large_mostly_zero_dense_input_is_stored_sparse() {
     // Greedy at state 0 heads the short way round to the rewarding state n/2 (either way: tie).
     assert!(sol.v[n / 2] > sol.v[0]);
 }
+
+#[test]
+fn the_cli_solves_a_large_sparse_gridworld_file() {
+    // 100×100 cliff world (10 001 states, stored sparse), written in the sparse file form.
+    let mdp = riskmdp::envs::Gridworld::cliff_scaled(100).unwrap().build().unwrap();
+    assert!(mdp.is_sparse());
+    let dir = std::env::temp_dir().join(format!("riskmdp-sparse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("grid100.json");
+    mdp.save(&path).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmdp")).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let file = path.to_str().unwrap();
+    let out = run(&["solve", file, "--beta", "0.5", "--tol", "1e-8", "--json"]);
+    let lib = riskmdp::value_iteration(&mdp, Beta::new(0.5).unwrap(), SolveOptions::default().tol(1e-8)).unwrap();
+    assert!((out["v"][0].as_f64().unwrap() - lib.v[0]).abs() <= 1e-12 * lib.v[0].abs());
+    // Posterior rows come back as [next state, probability] pairs summing to 1.
+    let row = out["posterior_dynamics"][0][1].as_array().unwrap();
+    assert!(row.len() <= 5);
+    let total: f64 = row.iter().map(|pair| pair[1].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-12);
+    assert!(out["expected_return"][0].as_f64().unwrap().is_finite());
+    let sweep =
+        run(&["sweep", file, "--beta-min", "0.5", "--beta-max", "50", "--points", "3", "--tol", "1e-8", "--json"]);
+    assert_eq!(sweep["points"].as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
