@@ -590,6 +590,13 @@ impl TabularMdp {
             }
         }
     }
+    /// All of P as one row-major slice (row s·A + a holds P(·|s,a)), if stored dense.
+    pub(crate) fn dense_rows(&self) -> Option<&[f64]> {
+        match &self.transitions {
+            Store::Dense(p) => p.as_slice(),
+            Store::Sparse(_) => None,
+        }
+    }
     /// Whether P is stored sparse.
     pub fn is_sparse(&self) -> bool {
         matches!(self.transitions, Store::Sparse(_))
