@@ -112,7 +112,7 @@ fn time_ms(f: impl FnOnce()) -> f64 {
 /// value iteration to `tol`.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for zero `reps`; those of [`value_iteration`].
+/// [`Error::InvalidParameter`] for zero `reps`; those of [`value_iteration()`].
 pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchReport> {
     if reps == 0 {
         return Err(Error::InvalidParameter { name: "reps".into(), message: "must be at least 1".into() });

@@ -26,19 +26,23 @@
 //!
 //! # Module map (reading order)
 //!
-//! * [`mdp`] — the validated model and its JSON format; [`policy`] — policies.
-//! * [`logsumexp`] — stable `log E_p[exp x]` kernels.
+//! * [`mdp`] — the validated model and its JSON format; [`transitions`] — P, dense or sparse;
+//!   [`policy`] — policies; [`risk`] — the risk parameter β.
+//! * [`logsumexp`] — stable `log E_p[exp x]` kernels (the fast one-shift-per-sweep backup the
+//!   solvers use is crate-private, tested against [`operators::backup`]).
 //! * [`operators`] — T_π, T*, soft values, posteriors.
 //! * [`solve`] — evaluation, improvement, policy and value iteration, finite horizon, β = ∞.
 //! * [`utility`] — exponential utility by enumeration, ELBO, KL, occupancy.
 //! * [`dual`] — the β dual: descent trajectories and all roots of KL_β = ε.
-//! * [`tolerance`] — named tolerances and the policy for using them.
+//! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Fig. 1).
 //! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff gridworlds
-//!   (Fig. 2).
+//!   (Fig. 2), and the cliff world scaled to n×n.
 //! * [`plot`] — the figures: β sweeps (Fig. 1) and gridworld dynamics and paths (Fig. 2), as PNG
 //!   and SVG, with a bundled font.
 //! * [`verify`] — the theory verifier: Theorems 4.1–4.4, Eqs. 6–7, the β limits and Fig. 1 as
 //!   properties over random MDPs (used by `tests/` and `riskmdp verify`).
+//! * [`mod@bench`] — `riskmdp bench`: the sweep against the memory-bandwidth floor.
+//! * [`tolerance`] — named tolerances and the policy for using them; [`io`] — atomic writes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]

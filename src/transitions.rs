@@ -92,7 +92,7 @@ impl<'a> Row<'a> {
         }
     }
     /// `log Σ_{s'} P(s'|s,a)·exp x(s')`, stably over the support (see
-    /// [`log_expect_exp`](crate::logsumexp::log_expect_exp)).
+    /// [`log_expect_exp`]).
     pub fn log_expect_exp(self, x: &[f64]) -> f64 {
         match self {
             Row::Dense(p) => log_expect_exp(p, x),

@@ -177,10 +177,10 @@ impl Solution {
 /// Which algorithm finds the optimum of an infinite-horizon model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
-    /// [`value_iteration`].
+    /// [`value_iteration()`].
     #[default]
     ValueIteration,
-    /// [`policy_iteration`].
+    /// [`policy_iteration()`].
     PolicyIteration,
 }
 

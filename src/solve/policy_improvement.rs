@@ -6,7 +6,7 @@
 //! π'(s) = argmax_a Q_π(s,a)      ⇒   V_{π'}(s) ≥ V_π(s) for every s
 //! ```
 //!
-//! Ties (within [`tolerance::TIE`](crate::tolerance::TIE) of the row's scale) go to the lowest
+//! Ties (within [`crate::tolerance::TIE`] of the row's scale) go to the lowest
 //! action index, or to the current action in [`improve`], so that policy iteration stops.
 
 use ndarray::ArrayView2;

@@ -74,7 +74,7 @@ fn newton_evaluate(mdp: &TabularMdp, beta: Beta, actions: &[usize], v0: Option<A
 /// Each evaluation starts from the previous values (warm start).
 ///
 /// # Errors
-/// As [`value_iteration`](super::value_iteration); also [`Error::Unsupported`] if the policy
+/// As [`value_iteration()`](super::value_iteration()); also [`Error::Unsupported`] if the policy
 /// has not settled after 10 000 improvements (which exact arithmetic rules out).
 pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> Result<StationarySolution> {
     options.validate()?;

@@ -14,7 +14,7 @@
 //!
 //! * [`random`] — seeded random MDPs, β, policies; the fixed models (risky arm, cliff grid).
 //! * [`operators`] — the [`Operators`] trait, [`Exact`], planted bugs, iteration helpers.
-//! * [`claims`] — one file per claim.
+//! * [`mod@claims`] — one file per claim.
 
 use std::path::Path;
 

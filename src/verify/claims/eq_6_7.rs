@@ -4,7 +4,7 @@
 //!
 //! Checked on random MDPs with T ≤ 3 and a random stationary policy: `V_π,0` by backward
 //! induction through the operators under test equals the log-marginal found by enumerating
-//! every trajectory ([`exponential_utility`](crate::utility::exponential_utility)); the ELBO of
+//! every trajectory ([`exponential_utility`]); the ELBO of
 //! the posterior equals it; the ELBO of three random q is at most it.
 
 use rand::SeedableRng;

@@ -9,7 +9,7 @@
 //!
 //! Checked to [`tolerance::CLOSED_FORM`](crate::tolerance::CLOSED_FORM) relative, β
 //! log-uniform in [1e-3, 1e7], with Q iterated through the operators under test (γ = 1, the
-//! model terminates) and the posterior from [`posterior_dynamics`](crate::operators::posterior_dynamics).
+//! model terminates) and the posterior from [`posterior_dynamics`].
 //! Monotonicity of q(A|S,right) is checked between β and 1.01·β.
 
 use super::{Violation, at_most};

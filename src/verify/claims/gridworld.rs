@@ -4,7 +4,7 @@
 //! step): the certainty equivalent `β·V*_β(s)` is non-increasing in β in every state (proved in
 //! [`beta_limits`](super::beta_limits), `check_monotone`), and at the first grid point Q*
 //! through the operators under test equals the crate's
-//! [`value_iteration`](crate::solve::value_iteration). The number of changes of the greedy
+//! [`value_iteration()`]. The number of changes of the greedy
 //! action at the start along the grid is reported (the test asserts it is small).
 
 use ndarray::Array1;

@@ -2,7 +2,7 @@
 //! iteration converges to Q*.
 //!
 //! Checked as Theorem 4.1 with T* in place of T_π; the reference fixed point is the crate's
-//! [`value_iteration`](crate::solve::value_iteration).
+//! [`value_iteration()`].
 
 use crate::solve::{SolveOptions, value_iteration};
 use crate::verify::Violation;

@@ -1,5 +1,5 @@
 //! One file per claim of the paper (and per probe of what it leaves open). Each exposes
-//! `check(&Case, &dyn Operators) -> Violation`; the registry in [`super::claims`] names them.
+//! `check(&Case, &dyn Operators) -> Violation`; the registry in [`super::claims()`] names them.
 
 use ndarray::{Array2, Array3, ArrayView1};
 

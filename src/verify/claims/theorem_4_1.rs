@@ -4,7 +4,7 @@
 //! Checked on discounted random MDPs: for two random Q (spread up to ‖r‖/(β(1−γ))),
 //! `‖T_π Q1 − T_π Q2‖ ≤ γ‖Q1 − Q2‖`; the first three iterates obey `‖Q_k − Q_π‖ ≤ γ^k‖Q_0 − Q_π‖`;
 //! and the fixed point reached through the operators under test equals
-//! [`evaluate_policy`](crate::solve::evaluate_policy) of the crate.
+//! [`evaluate_policy`] of the crate.
 
 use ndarray::{Array2, ArrayView2};
 use rand::{RngExt, SeedableRng};

@@ -4,10 +4,10 @@
 //! * [`check_finite`] — the paper's setting: a horizon T ≤ 3 (γ = 1 or γ < 1), a random
 //!   *time-dependent* π_t, π'_t greedy w.r.t. Q_{π,t}; checked at every t and s. The values of π
 //!   computed through the operators under test must equal the crate's
-//!   [`evaluate_finite_horizon`](crate::solve::evaluate_finite_horizon).
+//!   [`evaluate_finite_horizon`].
 //! * [`check_discounted`] — the case the paper leaves open: γ < 1, no horizon, stationary π.
 //!   Also checks the step of the proof in `docs/theory.md`, `Q_π ≤ T_{π'} Q_π`, and that Q_π
-//!   equals the crate's [`evaluate_policy`](crate::solve::evaluate_policy).
+//!   equals the crate's [`evaluate_policy`].
 
 use ndarray::Array2;
 use rand::SeedableRng;

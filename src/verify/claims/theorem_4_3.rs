@@ -2,7 +2,7 @@
 //! deterministic optimal policy.
 //!
 //! Checked on discounted random MDPs: the crate's
-//! [`policy_iteration`](crate::solve::policy_iteration) returns a deterministic policy whose Q
+//! [`policy_iteration()`] returns a deterministic policy whose Q
 //! equals the fixed point of T* iterated through the operators under test; and no stochastic
 //! policy does better in any state — neither the case's random policy and three more, nor
 //! one found by 25 steps of gradient ascent on softmax logits of `Σ_s V_π(s)`.
