@@ -57,6 +57,18 @@ pub fn random_dense(states: usize, actions: usize, seed: u64) -> Result<TabularM
     })
 }
 
+/// One exact sweep of the soft backup with the solvers' fast kernel (for benchmarks):
+/// `q[s·A + a] = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp v(s')`, the same numbers as
+/// [`operators::backup`](crate::operators::backup) to a few ulps.
+///
+/// # Panics
+/// If `v` does not have S entries.
+pub fn fast_backup(mdp: &TabularMdp, beta: Beta, v: &[f64]) -> Vec<f64> {
+    let mut q = vec![0.0; mdp.n_states() * mdp.n_actions()];
+    backup_into(mdp, beta, v, &mut q);
+    q
+}
+
 /// What `riskmdp bench` measures.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
