@@ -25,7 +25,6 @@ use rayon::prelude::*;
 
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
-use crate::transitions::Row;
 
 /// Σ a_j·b_j with sixteen independent accumulators, so that the compiler vectorises it and the
 /// adds overlap (measured: 16 accumulators stream P ~1.5× faster than 8 with the baseline
@@ -127,11 +126,12 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
                     }
                 }
                 None => {
-                    for (k, y) in ys.iter_mut().enumerate() {
-                        let index = first + k;
-                        if let Row::Sparse { next, probs } = mdp.row(index / a_count, index % a_count) {
-                            *y = next.iter().zip(probs).map(|(&j, p)| p * u[j as usize]).sum();
-                        }
+                    // Rows first.. of the chunk are one contiguous run of the compressed arrays.
+                    let c = mdp.sparse_rows().expect("stored sparse");
+                    let bounds = &c.offsets[first..=first + rows.len()];
+                    for (y, w) in ys.iter_mut().zip(bounds.windows(2)) {
+                        let (next, probs) = (&c.next[w[0]..w[1]], &c.probs[w[0]..w[1]]);
+                        *y = next.iter().zip(probs).map(|(&j, p)| p * u[j as usize]).sum();
                     }
                 }
             }

@@ -597,6 +597,13 @@ impl TabularMdp {
             Store::Sparse(_) => None,
         }
     }
+    /// The compressed rows of P, if stored sparse.
+    pub(crate) fn sparse_rows(&self) -> Option<&crate::transitions::Csr> {
+        match &self.transitions {
+            Store::Sparse(c) => Some(c),
+            Store::Dense(_) => None,
+        }
+    }
     /// Whether P is stored sparse.
     pub fn is_sparse(&self) -> bool {
         matches!(self.transitions, Store::Sparse(_))
