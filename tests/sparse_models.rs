@@ -158,3 +158,24 @@ fn the_cli_solves_a_large_sparse_gridworld_file() {
     assert_eq!(sweep["points"].as_array().unwrap().len(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn plots_and_dual_refuse_or_handle_large_grids_cleanly() {
+    let mdp = riskmdp::envs::Gridworld::cliff_scaled(60).unwrap().build().unwrap();
+    let dir = std::env::temp_dir().join(format!("riskmdp-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("grid60.json");
+    mdp.save(&path).unwrap();
+    let png = dir.join("grid60.png");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmdp"))
+        .args(["solve", path.to_str().unwrap(), "--beta", "1", "--plot", png.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too many cells to draw"));
+    assert!(!png.exists(), "no partial file");
+    // The dual works row by row (no S×A×S tensor).
+    let kl = riskmdp::dual::kl_at(&mdp, Beta::new(1.0).unwrap(), Default::default(), Default::default()).unwrap();
+    assert!(kl.is_finite() && kl >= 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

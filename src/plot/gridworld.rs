@@ -62,6 +62,15 @@ impl GridLayout {
             ),
         })?;
         let cells = grid.rows * grid.cols;
+        if cells > MAX_DRAWN_CELLS {
+            return Err(Error::InvalidParameter {
+                name: "plot".into(),
+                message: format!(
+                    "a {}×{} grid has too many cells to draw ({cells}; at most {MAX_DRAWN_CELLS})",
+                    grid.rows, grid.cols
+                ),
+            });
+        }
         let start = mdp.initial_state().filter(|&s| s < cells);
         let p = mdp.transitions();
         let entered = |s: usize| {
@@ -124,6 +133,9 @@ pub struct Panel {
     /// Legend text for the path.
     pub path_label: String,
 }
+
+/// Largest grid drawn (cells); one arrow set per cell stops being readable well before this.
+pub const MAX_DRAWN_CELLS: usize = 2_500;
 
 /// For each cell, the row `probs[s, actions[s], ·]` (`None` at terminal states).
 ///
