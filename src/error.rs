@@ -77,7 +77,7 @@ pub enum Error {
         gamma: f64,
     },
     /// β is not a positive finite number.
-    #[error("beta: {beta} must be a positive finite number")]
+    #[error("beta: {} must be a positive finite number", short(*.beta))]
     InvalidBeta {
         /// The value given.
         beta: f64,
@@ -105,9 +105,10 @@ pub enum Error {
     },
     /// The risk-seeking value is infinite (γ = 1, a cycle whose twisted chain does not decay).
     #[error(
-        "the value is infinite at beta = {beta}: around state `{state}` the twisted chain P·exp(r/beta) has \
+        "the value is infinite at beta = {}: around state `{state}` the twisted chain P·exp(r/beta) has \
          log spectral radius at least {log_spectral_radius_lower_bound:.6} > 0 (reward on a cycle outweighs its \
-         probability of ending); use a larger beta, gamma < 1 or a horizon"
+         probability of ending); use a larger beta, gamma < 1 or a horizon",
+        short(*.beta)
     )]
     InfiniteValue {
         /// β at which the value diverges.
@@ -119,7 +120,8 @@ pub enum Error {
     },
     /// The spectral radius is too close to 1 to decide whether the value is finite.
     #[error(
-        "cannot decide whether the value is finite at beta = {beta}: the twisted chain's spectral radius lies in [{lower:.9}, {upper:.9}]"
+        "cannot decide whether the value is finite at beta = {}: the twisted chain's spectral radius lies in [{lower:.9}, {upper:.9}]",
+        short(*.beta)
     )]
     UndecidedFiniteness {
         /// β.
@@ -128,6 +130,16 @@ pub enum Error {
         lower: f64,
         /// Certified upper bound on the spectral radius.
         upper: f64,
+    },
+    /// The values overflow f64 (rewards/β/(1−γ) beyond ~1e308).
+    #[error(
+        "the values overflow at beta = {}: rewards / beta / (1 - gamma) exceed the range of f64 (~1e308); \
+         rescale the rewards or use a larger beta",
+        short(*.beta)
+    )]
+    Overflow {
+        /// β.
+        beta: f64,
     },
     /// A computation needs a horizon (or no horizon) and the model does not have one.
     #[error("{what}")]
@@ -149,6 +161,12 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+}
+
+/// A number as a person writes it: `2.5`, `1e-300`, `1e7`.
+fn short(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&a) { format!("{x}") } else { format!("{x:e}") }
 }
 
 /// `Result` with this crate's [`Error`].

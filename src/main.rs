@@ -358,6 +358,10 @@ fn cmd_solve(
                 .collect()
         }
     };
+    if !expected.iter().all(|x| x.is_finite()) {
+        // The risk-neutral reference (β = ∞) overflows first: rewards/(1 − γ) beyond f64.
+        return Err(Error::Overflow { beta: f64::INFINITY });
+    }
     out["expected_return"] = Value::from(expected.clone());
     out["iterations"] = json!(iterations);
     out["residual"] = json!(residual);

@@ -288,16 +288,16 @@ impl TabularMdp {
                             return Err(Error::InvalidParameter {
                                 name: format!("{field}[{k}]"),
                                 message: format!(
-                                    "{}next state {} does not exist (there are {s_count})",
-                                    ctx(s, a).trim_start(),
-                                    pairs[k].0
+                                    "next state {} does not exist (there are {s_count}){}",
+                                    pairs[k].0,
+                                    ctx(s, a)
                                 ),
                             });
                         }
                         if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
                             return Err(Error::InvalidParameter {
                                 name: field,
-                                message: format!("{}next state {} is listed twice", ctx(s, a).trim_start(), w[0].0),
+                                message: format!("next state {} is listed twice{}", w[0].0, ctx(s, a)),
                             });
                         }
                         let probs: Vec<f64> = pairs.iter().map(|&(_, p)| p).collect();
@@ -400,7 +400,10 @@ impl TabularMdp {
     pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
         let file: MdpFile = serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let message = if message.contains("untagged enum RowJson") {
+            let message = if message.contains("expected struct MdpFile") {
+                "an MDP file must be a JSON object with the fields states, actions, gamma, transitions and rewards"
+                    .to_string()
+            } else if message.contains("untagged enum RowJson") {
                 message.replace(
                     "data did not match any variant of untagged enum RowJson",
                     "each row of `transitions` must be a list of S probabilities or a list of [next state, probability] pairs",

@@ -208,3 +208,18 @@ fn saved_models_load_back_identically() {
     assert!(matches!(mdp.save(dir.join("missing/arm.json")), Err(Error::Io { .. })));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn values_beyond_f64_are_an_error_not_infinity() {
+    let mut v = risky_arm();
+    v["gamma"] = json!(0.9);
+    v["rewards"][0] = json!([1e308, -1e308]);
+    let mdp = load(&v).unwrap();
+    let tiny = Beta::new(1e-300).unwrap();
+    assert!(matches!(riskmdp::value_iteration(&mdp, tiny, SolveOptions::default()), Err(Error::Overflow { .. })));
+    let err =
+        riskmdp::solve_optimal(&mdp.with_horizon(Some(3)).unwrap(), tiny, Default::default(), SolveOptions::default())
+            .unwrap_err();
+    assert!(matches!(err, Error::Overflow { .. }));
+    assert!(err.to_string().contains("beta = 1e-300"), "{err}");
+}

@@ -12,7 +12,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use super::certificate::{self, Certificate};
 use super::{SolveOptions, Termination};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::backup_into;
 use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
@@ -126,6 +126,9 @@ pub(crate) fn fixed_point(
         let v_new = agg.value(mdp, &q);
         let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
         let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(r_scale);
+        if !(scale.is_finite() && residual.is_finite()) {
+            return Err(Error::Overflow { beta: beta.get() });
+        }
         // Each sweep is exact to a few ulps of the scale (ROUNDING_SWEEP); that rounding adds
         // up to ROUNDING_SWEEP·scale/(1 − γ) at the fixed point, so the bound includes it.
         let error_bound = match &cert {

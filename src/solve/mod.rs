@@ -174,6 +174,15 @@ impl Solution {
     }
 }
 
+/// Backward induction cannot diverge, but extreme rewards/β can leave the range of f64.
+fn finite(sol: FiniteHorizonSolution) -> Result<Solution> {
+    if sol.q.iter().all(|x| x.is_finite()) {
+        Ok(Solution::FiniteHorizon(sol))
+    } else {
+        Err(Error::Overflow { beta: sol.beta })
+    }
+}
+
 /// Which algorithm finds the optimum of an infinite-horizon model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
@@ -192,7 +201,7 @@ pub enum Method {
 pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {
-        return Ok(Solution::FiniteHorizon(solve_finite_horizon(mdp, beta)));
+        return finite(solve_finite_horizon(mdp, beta));
     }
     Ok(Solution::Stationary(match method {
         Method::ValueIteration => value_iteration(mdp, beta, options)?,
@@ -207,7 +216,7 @@ pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: Solv
 pub fn solve_policy(mdp: &TabularMdp, beta: Beta, policy: &Policy, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {
-        return Ok(Solution::FiniteHorizon(evaluate_finite_horizon(mdp, beta, policy)));
+        return finite(evaluate_finite_horizon(mdp, beta, policy));
     }
     Ok(Solution::Stationary(evaluate_policy(mdp, beta, policy, options)?))
 }
