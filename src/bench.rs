@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::kernel::{backup_into, dot, dot4};
+use crate::kernel::{GROUP, backup_into, dot, dot_rows};
 use crate::mdp::{MdpSpec, TabularMdp};
 use crate::operators::backup;
 use crate::risk::Beta;
@@ -143,7 +143,7 @@ pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchR
 
     let ones = vec![1.0; s_count];
     // The floor: stream every row once through the same inner loops as the sweep, nothing else.
-    let chunk_rows = crate::kernel::rows_per_task(mdp).next_multiple_of(4);
+    let chunk_rows = crate::kernel::rows_per_task(mdp).next_multiple_of(GROUP);
     let rows = s_count * a_count;
     let stream = || {
         let total: f64 = (0..rows.div_ceil(chunk_rows))
@@ -152,14 +152,18 @@ pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchR
                 let (first, last) = (chunk * chunk_rows, ((chunk + 1) * chunk_rows).min(rows));
                 match mdp.dense_rows() {
                     Some(p) => {
-                        let row = |k: usize| &p[k * s_count..(k + 1) * s_count];
-                        let mut total = 0.0;
-                        let mut k = first;
-                        while k + 4 <= last {
-                            total += dot4([row(k), row(k + 1), row(k + 2), row(k + 3)], &ones).iter().sum::<f64>();
-                            k += 4;
-                        }
-                        total + (k..last).map(|k| dot(row(k), &ones)).sum::<f64>()
+                        let block = &p[first * s_count..last * s_count];
+                        let mut groups = block.chunks_exact(GROUP * s_count);
+                        let mut total: f64 = groups
+                            .by_ref()
+                            .map(|group| {
+                                let rows: [&[f64]; GROUP] =
+                                    std::array::from_fn(|i| &group[i * s_count..(i + 1) * s_count]);
+                                dot_rows(rows, &ones).iter().sum::<f64>()
+                            })
+                            .sum();
+                        total += groups.remainder().chunks_exact(s_count).map(|row| dot(row, &ones)).sum::<f64>();
+                        total
                     }
                     None => (first..last)
                         .map(|index| match mdp.row(index / a_count, index % a_count) {

@@ -50,29 +50,31 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc[0] + tail
 }
 
-/// Four dot products `rows[i]·w` at once: each load of `w` serves four rows, so the loop is
-/// bound by streaming the rows (measured: ~1.3× faster than four calls of [`dot`]).
+/// `R` dot products `rows[i]·w` at once: each load of `w` serves `R` rows, so the loop is
+/// bound by streaming the rows (measured on S = 2000: eight rows at a time read P ~1.2× faster
+/// than four, and ~1.3× faster than one row at a time).
 #[inline]
-pub(crate) fn dot4(rows: [&[f64]; 4], w: &[f64]) -> [f64; 4] {
+pub(crate) fn dot_rows<const R: usize>(rows: [&[f64]; R], w: &[f64]) -> [f64; R] {
     let (cw, rw) = w.as_chunks::<4>();
     let split = cw.len() * 4;
-    let chunks = rows.map(|r| r[..split].as_chunks::<4>().0);
-    let mut acc = [[0.0f64; 4]; 4];
+    let chunks: [&[[f64; 4]]; R] = rows.map(|r| r[..split].as_chunks::<4>().0);
+    let mut acc = [[0.0f64; 4]; R];
     for (j, y) in cw.iter().enumerate() {
-        for i in 0..4 {
+        for i in 0..R {
             let x = &chunks[i][j];
             for k in 0..4 {
                 acc[i][k] += x[k] * y[k];
             }
         }
     }
-    let mut out = [0.0; 4];
-    for i in 0..4 {
+    std::array::from_fn(|i| {
         let tail: f64 = rows[i][split..].iter().zip(rw).map(|(x, y)| x * y).sum();
-        out[i] = (acc[i][0] + acc[i][2]) + (acc[i][1] + acc[i][3]) + tail;
-    }
-    out
+        (acc[i][0] + acc[i][2]) + (acc[i][1] + acc[i][3]) + tail
+    })
 }
+
+/// Rows per group of [`dot_rows`] in the dense sweep.
+pub(crate) const GROUP: usize = 8;
 
 /// Entries of P per rayon task: large enough that scheduling costs nothing next to the reads
 /// (dense rows: a few rows per task; sparse rows of a gridworld: thousands).
@@ -106,8 +108,8 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
         if finite { v.par_iter().with_min_len(4096).map(|&x| (x - m).exp_m1()).collect() } else { Vec::new() };
     let rewards = mdp.rewards().as_slice().expect("standard layout");
     let (gamma, b) = (mdp.gamma(), beta.get());
-    // Multiple of 4, for the four-row dot products.
-    let chunk_rows = rows_per_task(mdp).next_multiple_of(4);
+    // A multiple of GROUP rows per task, for the grouped dot products.
+    let chunk_rows = rows_per_task(mdp).next_multiple_of(GROUP);
     let dense = mdp.dense_rows();
     out.par_chunks_mut(chunk_rows).enumerate().for_each(|(chunk, rows)| {
         let first = chunk * chunk_rows;
@@ -116,13 +118,15 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
         if finite {
             match dense {
                 Some(p) => {
-                    let row = |k: usize| &p[(first + k) * s_count..(first + k + 1) * s_count];
-                    let groups = rows.len() / 4 * 4;
-                    for k in (0..groups).step_by(4) {
-                        ys[k..k + 4].copy_from_slice(&dot4([row(k), row(k + 1), row(k + 2), row(k + 3)], &u));
+                    let block = &p[first * s_count..(first + rows.len()) * s_count];
+                    let mut groups = block.chunks_exact(GROUP * s_count);
+                    for (g, group) in groups.by_ref().enumerate() {
+                        let rows: [&[f64]; GROUP] = std::array::from_fn(|i| &group[i * s_count..(i + 1) * s_count]);
+                        ys[g * GROUP..(g + 1) * GROUP].copy_from_slice(&dot_rows(rows, &u));
                     }
-                    for (k, y) in ys.iter_mut().enumerate().skip(groups) {
-                        *y = dot(row(k), &u);
+                    let done = rows.len() / GROUP * GROUP;
+                    for (y, row) in ys[done..].iter_mut().zip(groups.remainder().chunks_exact(s_count)) {
+                        *y = dot(row, &u);
                     }
                 }
                 None => {
@@ -212,11 +216,11 @@ mod tests {
     }
 
     #[test]
-    fn dot4_matches_four_dots() {
+    fn grouped_dots_match_single_dots() {
         let w: Vec<f64> = (0..103).map(|i| (i as f64).cos()).collect();
-        let rows: Vec<Vec<f64>> = (0..4).map(|r| (0..103).map(|i| ((i * (r + 2)) as f64).sin()).collect()).collect();
-        let four = dot4([&rows[0], &rows[1], &rows[2], &rows[3]], &w);
-        for (r, got) in rows.iter().zip(four) {
+        let rows: Vec<Vec<f64>> = (0..8).map(|r| (0..103).map(|i| ((i * (r + 2)) as f64).sin()).collect()).collect();
+        let eight = dot_rows::<8>(std::array::from_fn(|i| rows[i].as_slice()), &w);
+        for (r, got) in rows.iter().zip(eight) {
             assert!((dot(r, &w) - got).abs() < 1e-13);
         }
     }
