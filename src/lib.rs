@@ -43,11 +43,13 @@
 //!   properties over random MDPs (used by `tests/` and `riskmdp verify`).
 //! * [`mod@bench`] — `riskmdp bench`: the sweep against the memory-bandwidth floor.
 //! * [`tolerance`] — named tolerances and the policy for using them; [`io`] — atomic writes.
+//! * [`doc::paper_map`] — Eq./Theorem/Figure → item → test.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
 pub mod bench;
+pub mod doc;
 pub mod dual;
 pub mod envs;
 pub mod error;
