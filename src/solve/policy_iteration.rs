@@ -4,69 +4,19 @@
 //! (Theorem 4.2) until the policy is stable; the result is deterministic and its Q is the
 //! fixed point of T* (Lemma 4.1). Starts from the policy greedy for the immediate reward.
 //!
-//! # Evaluation by Newton's method
-//!
-//! For a deterministic policy a(s), the evaluation equation `V = T_a V` is smooth, monotone and
-//! convex in V (log-sum-exp). Newton's method on `F(V) = T_a V − V` solves, at each step,
-//!
-//! ```text
-//! (I − γ·Q_V) ΔV = T_a V − V,     Q_V[s][s'] = q(s'|s,a(s)) ∝ P(s'|s,a(s))·exp V(s')   (Eq. 4)
-//! ```
-//!
-//! i.e. a risk-neutral evaluation under the posterior dynamics. Convexity makes the iterates
-//! converge monotonically (from the second step on) and quadratically near the solution, where
-//! plain iteration needs ~log(tol)/log(γ) sweeps. On models up to [`NEWTON_MAX_STATES`] states
-//! each step is one dense LU; the result is then certified by the same fixed-point loop (and
-//! its bound) as every other evaluation, which needs a sweep or two from there.
-
-use nalgebra::{DMatrix, DVector};
-use ndarray::Array1;
+//! Each policy is evaluated by Newton's method (see
+//! [`policy_evaluation`](super::policy_evaluation)) on models up to
+//! [`NEWTON_MAX_STATES`](super::policy_evaluation::NEWTON_MAX_STATES) states, and the result
+//! certified by the fixed-point bound.
 
 use super::iteration::{Aggregator, fixed_point};
+use super::policy_evaluation::{NEWTON_MAX_STATES, newton_evaluate};
 use super::policy_improvement::{greedy_actions, improve};
 use super::{SolveOptions, StationarySolution};
 use crate::error::{Error, Result};
-use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
-use crate::operators::posterior_row;
 use crate::policy::Policy;
 use crate::risk::Beta;
-
-/// Largest model evaluated by Newton steps (dense LU, O(S³) each); larger ones iterate.
-pub const NEWTON_MAX_STATES: usize = 1500;
-
-/// Newton's method for `V = T_a V` (see the module docs). `None` if a step fails (then the
-/// caller iterates instead).
-fn newton_evaluate(mdp: &TabularMdp, beta: Beta, actions: &[usize], v0: Option<Array1<f64>>) -> Option<Array1<f64>> {
-    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
-    let mut v = v0.unwrap_or_else(|| Array1::zeros(s_count)).to_vec();
-    let mut q = vec![0.0; s_count * a_count];
-    for _ in 0..50 {
-        backup_into(mdp, beta, &v, &mut q);
-        let residual: Vec<f64> =
-            (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { q[s * a_count + actions[s]] - v[s] }).collect();
-        let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
-        if residual.iter().all(|r| r.abs() <= 1e-15 * scale) {
-            return Some(Array1::from(v));
-        }
-        let mut jacobian = DMatrix::<f64>::identity(s_count, s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-            for (j, qj) in posterior_row(mdp, &v, s, actions[s]) {
-                if !mdp.is_terminal(j) {
-                    jacobian[(s, j)] -= mdp.gamma() * qj;
-                }
-            }
-        }
-        let step = jacobian.lu().solve(&DVector::from_vec(residual))?;
-        for (x, d) in v.iter_mut().zip(step.iter()) {
-            *x += d;
-        }
-        if !v.iter().all(|x| x.is_finite()) {
-            return None;
-        }
-    }
-    None
-}
 
 /// Optimal values by policy iteration on an infinite-horizon model.
 ///
@@ -90,7 +40,7 @@ pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> 
         let policy = Policy::deterministic(mdp, &actions)?;
         let Policy::Stationary(pi) = &policy else { unreachable!("deterministic policies are stationary") };
         let start = if mdp.n_states() <= NEWTON_MAX_STATES {
-            newton_evaluate(mdp, beta, &actions, v0.clone()).or(v0.take())
+            newton_evaluate(mdp, beta, pi.view(), v0.clone()).or(v0.take())
         } else {
             v0.take()
         };
