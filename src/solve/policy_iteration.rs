@@ -6,7 +6,7 @@
 //!
 //! Each policy is evaluated by Newton's method (see
 //! [`policy_evaluation`](super::policy_evaluation)) on models up to
-//! [`NEWTON_MAX_STATES`](super::policy_evaluation::NEWTON_MAX_STATES) states, and the result
+//! [`NEWTON_MAX_STATES`] states, and the result
 //! certified by the fixed-point bound.
 
 use super::iteration::{Aggregator, fixed_point};
