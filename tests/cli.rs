@@ -200,3 +200,20 @@ fn bad_inputs_fail_cleanly() {
     let out = riskmdp(&["solve", looping.to_str().unwrap(), "--beta", "2"]);
     assert!(out.status.success());
 }
+
+#[test]
+fn bench_reports_the_sweep_against_the_floor() {
+    let out = json_of(&["bench", "--states", "64", "--actions", "3", "--reps", "3", "--json"]);
+    for key in ["sweep_ms", "floor_ms", "floor_fraction", "bytes_per_sweep", "iterations", "solve_ms", "plain_sweep_ms"]
+    {
+        assert!(out[key].as_f64().is_some_and(f64::is_finite), "{key}: {}", out[key]);
+    }
+    assert_eq!(out["bytes_per_sweep"].as_u64(), Some(64 * 3 * 64 * 8));
+    assert_eq!(out["sparse"], false);
+    let out = json_of(&["bench", "--grid", "12", "--reps", "2", "--json"]);
+    assert_eq!(out["states"].as_u64(), Some(12 * 12 + 1));
+    assert!(out["iterations"].as_u64().unwrap() > 10);
+    assert_clean_failure(&["bench", "--states", "0"], "states");
+    assert_clean_failure(&["bench", "--grid", "3"], "grid");
+    assert_clean_failure(&["bench", "--grid", "20", "--states", "10"], "cannot be used with");
+}
