@@ -18,8 +18,10 @@
 //! row falls back and there is no cancellation at all — in particular at β → ∞, where all
 //! values agree to ~1e-7 and `log1p` keeps the relative precision `log(1 + y)` would lose. Only
 //! at β → 0, where values span more than 700 nats, do rows far below the top need their own
-//! shift. The dot product keeps eight accumulators so that it vectorises; rows are split
-//! across threads with rayon. The tests pin this kernel to the plain one at every β.
+//! shift. Dense rows are read [`GROUP`] at a time, so that each load of `u` serves that many
+//! rows, with independent accumulators so that the loop vectorises; sparse rows of a task are
+//! one contiguous run of the compressed arrays; tasks are split across threads with rayon. The
+//! tests pin this kernel to the plain one at every β.
 
 use rayon::prelude::*;
 
