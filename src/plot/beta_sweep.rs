@@ -24,6 +24,9 @@ use crate::error::Result;
 use crate::mdp::TabularMdp;
 use crate::sweep::Sweep;
 
+/// A panel with β on a log axis.
+type LogBetaChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+
 /// Most posterior curves drawn (the first ones, by action then next state).
 pub const MAX_POSTERIOR_CURVES: usize = 8;
 
@@ -90,10 +93,41 @@ impl SweepFigure<'_> {
         (self.sweep.points[0].beta, self.sweep.points[self.sweep.points.len() - 1].beta)
     }
 
+    /// A panel with β on a log axis over the sweep's range and `y` on the vertical axis.
+    fn panel<'b, DB: DrawingBackend>(
+        &self,
+        area: &'b DrawingArea<DB, Shift>,
+        caption: &str,
+        y: (f64, f64),
+        y_desc: &str,
+    ) -> std::result::Result<LogBetaChart<'b, DB>, Box<dyn std::error::Error>>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (b0, b1) = self.beta_range();
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, font(22.0))
+            .margin(12)
+            .margin_right(34)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((b0..b1).log_scale(), y.0..y.1)?;
+        chart
+            .configure_mesh()
+            .x_desc("β (log scale)")
+            .y_desc(y_desc)
+            .x_label_formatter(&|b| format!("{b}"))
+            .label_style(font(15.0))
+            .axis_desc_style(font(17.0))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        Ok(chart)
+    }
+
     /// Shade the regions, mark the switches; `y` is the panel's value range.
     fn shade<DB: DrawingBackend>(
         &self,
-        chart: &mut ChartContext<'_, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>,
+        chart: &mut LogBetaChart<'_, DB>,
         y: (f64, f64),
         with_labels: bool,
     ) -> DrawResult
@@ -130,28 +164,13 @@ impl SweepFigure<'_> {
         DB::ErrorType: 'static,
     {
         let state = self.sweep.state;
-        let (b0, b1) = self.beta_range();
         let ce = |p: &crate::sweep::SweepPoint, a: usize| p.certainty_equivalent[a];
         let values = self.sweep.points.iter().flat_map(|p| p.certainty_equivalent.iter().copied());
         let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
         let pad = 0.08 * (hi - lo).max(1e-9);
         let y = (lo - pad, hi + pad);
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("Certainty equivalents at state `{}`", self.mdp.state_names()[state]), font(22.0))
-            .margin(12)
-            .margin_right(34)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((b0..b1).log_scale(), y.0..y.1)?;
-        chart
-            .configure_mesh()
-            .x_desc("β (log scale)")
-            .y_desc("β·Q*(s, a)  [reward units]")
-            .x_label_formatter(&|b| format!("{b}"))
-            .label_style(font(15.0))
-            .axis_desc_style(font(17.0))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        let caption = format!("Certainty equivalents at state `{}`", self.mdp.state_names()[state]);
+        let mut chart = self.panel(area, &caption, y, "β·Q*(s, a)  [reward units]")?;
         self.shade(&mut chart, y, true)?;
         for a in 0..self.mdp.n_actions() {
             let colour = PALETTE[a % PALETTE.len()];
@@ -180,22 +199,8 @@ impl SweepFigure<'_> {
         let state = self.sweep.state;
         let (b0, b1) = self.beta_range();
         let y = (-0.02, 1.02);
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("Posterior dynamics at state `{}`", self.mdp.state_names()[state]), font(22.0))
-            .margin(12)
-            .margin_right(34)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((b0..b1).log_scale(), y.0..y.1)?;
-        chart
-            .configure_mesh()
-            .x_desc("β (log scale)")
-            .y_desc("posterior probability q(s' | s, a)")
-            .x_label_formatter(&|b| format!("{b}"))
-            .label_style(font(15.0))
-            .axis_desc_style(font(17.0))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        let caption = format!("Posterior dynamics at state `{}`", self.mdp.state_names()[state]);
+        let mut chart = self.panel(area, &caption, y, "posterior probability q(s' | s, a)")?;
         self.shade(&mut chart, y, false)?;
         let curves = posterior_curves(self.mdp, state);
         if curves.is_empty() {
