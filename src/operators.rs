@@ -20,33 +20,39 @@
 
 use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
 
+use rayon::prelude::*;
+
 use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
+
+/// States per rayon task in the per-state loops.
+const STATES_PER_TASK: usize = 8192;
+
+/// `V(s) = f(s)` for non-terminal s, 0 for terminal s, in parallel over states.
+fn per_state(mdp: &TabularMdp, f: impl Fn(usize) -> f64 + Sync + Send) -> Array1<f64> {
+    let v: Vec<f64> = (0..mdp.n_states())
+        .into_par_iter()
+        .with_min_len(STATES_PER_TASK)
+        .map(|s| if mdp.is_terminal(s) { 0.0 } else { f(s) })
+        .collect();
+    Array1::from(v)
+}
 
 /// Soft state value under a policy, Eq. (2): `V(s) = log Σ_a π(a|s)·exp Q(s,a)`, 0 at terminals.
 ///
 /// # Panics
 /// If `q` or `pi` is not S×A (an internal invariant).
 pub fn soft_value(mdp: &TabularMdp, q: ArrayView2<f64>, pi: ArrayView2<f64>) -> Array1<f64> {
-    let mut v = Array1::zeros(mdp.n_states());
-    for s in 0..mdp.n_states() {
-        if !mdp.is_terminal(s) {
-            v[s] = log_expect_exp(&pi.row(s).to_vec(), &q.row(s).to_vec());
-        }
-    }
-    v
+    per_state(mdp, |s| match (pi.row(s).as_slice(), q.row(s).as_slice()) {
+        (Some(weights), Some(values)) => log_expect_exp(weights, values),
+        _ => log_expect_exp(&pi.row(s).to_vec(), &q.row(s).to_vec()),
+    })
 }
 
 /// Optimal state value, Lemma 4.1: `V(s) = max_a Q(s,a)`, 0 at terminals.
 pub fn max_value(mdp: &TabularMdp, q: ArrayView2<f64>) -> Array1<f64> {
-    let mut v = Array1::zeros(mdp.n_states());
-    for s in 0..mdp.n_states() {
-        if !mdp.is_terminal(s) {
-            v[s] = q.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        }
-    }
-    v
+    per_state(mdp, |s| q.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// The soft backup of state values, Eqs. (5, 15):

@@ -14,8 +14,8 @@ use super::certificate::{self, Certificate};
 use super::{SolveOptions, Termination};
 use crate::error::{Error, Result};
 use crate::kernel::backup_into;
-use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
+use crate::operators::{max_value, soft_value};
 use crate::risk::Beta;
 use crate::tolerance;
 
@@ -39,26 +39,11 @@ pub(crate) enum Aggregator<'a> {
 impl Aggregator<'_> {
     /// V from Q (S×A, row-major): Eq. 2 or the max; 0 at terminal states.
     pub(crate) fn value(&self, mdp: &TabularMdp, q: &[f64]) -> Array1<f64> {
-        let a_count = mdp.n_actions();
-        let values: Vec<f64> = (0..mdp.n_states())
-            .into_par_iter()
-            .with_min_len(PAR_MIN)
-            .map(|s| {
-                let row = &q[s * a_count..(s + 1) * a_count];
-                if mdp.is_terminal(s) {
-                    0.0
-                } else {
-                    match self {
-                        Aggregator::Policy(pi) => match pi.row(s).as_slice() {
-                            Some(weights) => log_expect_exp(weights, row),
-                            None => log_expect_exp(&pi.row(s).to_vec(), row),
-                        },
-                        Aggregator::Max => row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    }
-                }
-            })
-            .collect();
-        Array1::from(values)
+        let q = ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), q).expect("S×A values");
+        match self {
+            Aggregator::Policy(pi) => soft_value(mdp, q, *pi),
+            Aggregator::Max => max_value(mdp, q),
+        }
     }
 }
 
