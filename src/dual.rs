@@ -18,10 +18,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
-use crate::operators::posterior_row;
 use crate::risk::Beta;
 use crate::solve::{Method, Solution, SolveOptions, solve_optimal};
-use crate::utility::{KlWeights, occupancy, occupancy_finite_horizon, uniform_weights, weighted_mean};
+use crate::utility::{
+    KlWeights, kl_of_posterior_dynamics, occupancy, occupancy_finite_horizon, uniform_weights, weighted_mean,
+};
 
 /// Upper clamp of β in dual descent (paper App. C.4).
 pub const BETA_MAX: f64 = 1e7;
@@ -33,7 +34,7 @@ pub const BETA_MAX: f64 = 1e7;
 pub fn kl_at(mdp: &TabularMdp, beta: Beta, weights: KlWeights, options: SolveOptions) -> Result<f64> {
     match solve_optimal(mdp, beta, Method::ValueIteration, options)? {
         Solution::Stationary(sol) => {
-            let kl = kl_of_posterior(mdp, &sol.v.to_vec());
+            let kl = kl_of_posterior_dynamics(mdp, &sol.v.to_vec());
             let w = match weights {
                 KlWeights::Occupancy => occupancy(mdp, &sol.policy)?.into_raw_vec_and_offset().0,
                 KlWeights::Uniform => uniform_weights(mdp, 1),
@@ -44,7 +45,7 @@ pub fn kl_at(mdp: &TabularMdp, beta: Beta, weights: KlWeights, options: SolveOpt
             let horizon = sol.q.len_of(Axis(0));
             let mut kl = Vec::with_capacity(horizon * mdp.n_states() * mdp.n_actions());
             for t in 0..horizon {
-                kl.extend(kl_of_posterior(mdp, &sol.v.row(t + 1).to_vec()).iter().copied());
+                kl.extend(kl_of_posterior_dynamics(mdp, &sol.v.row(t + 1).to_vec()).iter().copied());
             }
             let w = match weights {
                 KlWeights::Occupancy => occupancy_finite_horizon(mdp, &sol.policy)?.into_raw_vec_and_offset().0,
@@ -53,24 +54,6 @@ pub fn kl_at(mdp: &TabularMdp, beta: Beta, weights: KlWeights, options: SolveOpt
             Ok(weighted_mean(&kl, &w))
         }
     }
-}
-
-/// KL(q(·|s,a) ‖ P(·|s,a)) of the posterior dynamics at values V (Eq. 4), row by row over the
-/// support of P (no S×A×S tensor, so it works on large sparse models); 0 at terminal states.
-fn kl_of_posterior(mdp: &TabularMdp, v: &[f64]) -> ndarray::Array2<f64> {
-    let mut out = ndarray::Array2::zeros((mdp.n_states(), mdp.n_actions()));
-    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
-        for a in 0..mdp.n_actions() {
-            let row = mdp.row(s, a);
-            let kl: f64 = posterior_row(mdp, v, s, a)
-                .into_iter()
-                .filter(|&(_, q)| q > 0.0)
-                .map(|(j, q)| q * (q / row.get(j)).ln())
-                .sum();
-            out[[s, a]] = kl.max(0.0);
-        }
-    }
-    out
 }
 
 /// One step of dual descent.

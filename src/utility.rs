@@ -22,7 +22,7 @@ use ndarray::{Array1, Array2, Array3, Axis};
 use crate::error::{Error, Result};
 use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
-use crate::operators::{posterior_dynamics, posterior_policy};
+use crate::operators::{posterior_dynamics, posterior_policy, posterior_row};
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::evaluate_finite_horizon;
@@ -189,6 +189,25 @@ pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
         for a in 0..mdp.n_actions() {
             let q_row: Vec<f64> = (0..mdp.n_states()).map(|j| q[[s, a, j]]).collect();
             out[[s, a]] = kl(&q_row, &mdp.transition_row(s, a)).max(0.0);
+        }
+    }
+    out
+}
+
+/// KL(q(·|s,a) ‖ P(·|s,a)) of the posterior dynamics at values V (Eqs. 4, 8), row by row over
+/// the support of P: the same numbers as `kl_per_pair(mdp, &posterior_dynamics(mdp, v))`
+/// without the S×A×S tensor, so it works on large sparse models; 0 at terminal states.
+pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
+    let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            let row = mdp.row(s, a);
+            let kl: f64 = posterior_row(mdp, v, s, a)
+                .into_iter()
+                .filter(|&(_, q)| q > 0.0)
+                .map(|(j, q)| q * (q / row.get(j)).ln())
+                .sum();
+            out[[s, a]] = kl.max(0.0);
         }
     }
     out

@@ -179,3 +179,18 @@ fn plots_and_dual_refuse_or_handle_large_grids_cleanly() {
     assert!(kl.is_finite() && kl >= 0.0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn row_by_row_kl_equals_the_dense_kl() {
+    let mdp = load(&risky_arm()).unwrap();
+    let v = [-2.3, -10.0, 0.0, 0.0, 0.0, 0.0];
+    let dense = riskmdp::utility::kl_per_pair(
+        &mdp,
+        &riskmdp::operators::posterior_dynamics(&mdp, ndarray::ArrayView1::from(&v)),
+    );
+    let rows = riskmdp::utility::kl_of_posterior_dynamics(&mdp, &v);
+    assert!(dense[[0, 1]] > 0.1);
+    for (a, b) in dense.iter().zip(rows.iter()) {
+        assert!((a - b).abs() < 1e-15, "{a} vs {b}");
+    }
+}
