@@ -14,12 +14,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::kernel::{GROUP, backup_into, dot, dot_rows};
+use crate::kernel::{GROUP, backup_into, row_dots};
 use crate::mdp::{MdpSpec, TabularMdp};
 use crate::operators::backup;
 use crate::risk::Beta;
 use crate::solve::{SolveOptions, value_iteration};
-use crate::transitions::Row;
 
 /// A dense random MDP: every row has full support (entries U(0,1), normalised), rewards
 /// U(−1, 1), γ = 0.95, no terminal states. The same seed gives the same model.
@@ -149,31 +148,10 @@ pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchR
         let total: f64 = (0..rows.div_ceil(chunk_rows))
             .into_par_iter()
             .map(|chunk| {
-                let (first, last) = (chunk * chunk_rows, ((chunk + 1) * chunk_rows).min(rows));
-                match mdp.dense_rows() {
-                    Some(p) => {
-                        let block = &p[first * s_count..last * s_count];
-                        let mut groups = block.chunks_exact(GROUP * s_count);
-                        let mut total: f64 = groups
-                            .by_ref()
-                            .map(|group| {
-                                let rows: [&[f64]; GROUP] =
-                                    std::array::from_fn(|i| &group[i * s_count..(i + 1) * s_count]);
-                                dot_rows(rows, &ones).iter().sum::<f64>()
-                            })
-                            .sum();
-                        total += groups.remainder().chunks_exact(s_count).map(|row| dot(row, &ones)).sum::<f64>();
-                        total
-                    }
-                    None => (first..last)
-                        .map(|index| match mdp.row(index / a_count, index % a_count) {
-                            Row::Sparse { next, probs } => {
-                                next.iter().zip(probs).map(|(&j, p)| p * ones[j as usize]).sum::<f64>()
-                            }
-                            Row::Dense(p) => dot(p, &ones),
-                        })
-                        .sum(),
-                }
+                let first = chunk * chunk_rows;
+                let mut ys = vec![0.0; chunk_rows.min(rows - first)];
+                row_dots(mdp, first, &ones, &mut ys);
+                ys.iter().sum::<f64>()
             })
             .sum();
         std::hint::black_box(total);

@@ -92,6 +92,35 @@ pub(crate) fn rows_per_task(mdp: &TabularMdp) -> usize {
     (ENTRIES_PER_TASK / per_row.max(1)).max(8)
 }
 
+/// `ys[k] = Σ_j P(j|row)·w_j` for the rows `first, first + 1, …` (row `s·A + a` holds
+/// P(·|s,a)): dense rows [`GROUP`] at a time, sparse rows as one contiguous run of the
+/// compressed arrays. This is the whole read of P in a sweep.
+pub(crate) fn row_dots(mdp: &TabularMdp, first: usize, w: &[f64], ys: &mut [f64]) {
+    let s_count = mdp.n_states();
+    match mdp.dense_rows() {
+        Some(p) => {
+            let block = &p[first * s_count..(first + ys.len()) * s_count];
+            let mut groups = block.chunks_exact(GROUP * s_count);
+            for (g, group) in groups.by_ref().enumerate() {
+                let rows: [&[f64]; GROUP] = std::array::from_fn(|i| &group[i * s_count..(i + 1) * s_count]);
+                ys[g * GROUP..(g + 1) * GROUP].copy_from_slice(&dot_rows(rows, w));
+            }
+            let done = ys.len() / GROUP * GROUP;
+            for (y, row) in ys[done..].iter_mut().zip(groups.remainder().chunks_exact(s_count)) {
+                *y = dot(row, w);
+            }
+        }
+        None => {
+            let c = mdp.sparse_rows().expect("stored sparse");
+            let bounds = &c.offsets[first..=first + ys.len()];
+            for (y, b) in ys.iter_mut().zip(bounds.windows(2)) {
+                let (next, probs) = (&c.next[b[0]..b[1]], &c.probs[b[0]..b[1]]);
+                *y = next.iter().zip(probs).map(|(&j, p)| p * w[j as usize]).sum();
+            }
+        }
+    }
+}
+
 /// `out[s·A + a] = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')` for non-terminal s, 0 for
 /// terminal s: the same numbers as [`operators::backup`](crate::operators::backup) to a few
 /// ulps, one read of P.
@@ -115,35 +144,12 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
     let (gamma, b) = (mdp.gamma(), beta.get());
     // A multiple of GROUP rows per task, for the grouped dot products.
     let chunk_rows = rows_per_task(mdp).next_multiple_of(GROUP);
-    let dense = mdp.dense_rows();
     out.par_chunks_mut(chunk_rows).enumerate().for_each(|(chunk, rows)| {
         let first = chunk * chunk_rows;
         // y = Σ_j P(j|s,a)·u_j for every row of the chunk (one read of P).
         let mut ys = vec![f64::NEG_INFINITY; rows.len()];
         if finite {
-            match dense {
-                Some(p) => {
-                    let block = &p[first * s_count..(first + rows.len()) * s_count];
-                    let mut groups = block.chunks_exact(GROUP * s_count);
-                    for (g, group) in groups.by_ref().enumerate() {
-                        let rows: [&[f64]; GROUP] = std::array::from_fn(|i| &group[i * s_count..(i + 1) * s_count]);
-                        ys[g * GROUP..(g + 1) * GROUP].copy_from_slice(&dot_rows(rows, &u));
-                    }
-                    let done = rows.len() / GROUP * GROUP;
-                    for (y, row) in ys[done..].iter_mut().zip(groups.remainder().chunks_exact(s_count)) {
-                        *y = dot(row, &u);
-                    }
-                }
-                None => {
-                    // Rows first.. of the chunk are one contiguous run of the compressed arrays.
-                    let c = mdp.sparse_rows().expect("stored sparse");
-                    let bounds = &c.offsets[first..=first + rows.len()];
-                    for (y, w) in ys.iter_mut().zip(bounds.windows(2)) {
-                        let (next, probs) = (&c.next[w[0]..w[1]], &c.probs[w[0]..w[1]]);
-                        *y = next.iter().zip(probs).map(|(&j, p)| p * u[j as usize]).sum();
-                    }
-                }
-            }
+            row_dots(mdp, first, &u, &mut ys);
         }
         for (k, slot) in rows.iter_mut().enumerate() {
             let row_index = first + k;
