@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::operators::posterior_row;
 use crate::risk::Beta;
+use crate::solve::policy_improvement::greedy_in_row;
 use crate::solve::{Method, SolveOptions, greedy_actions, solve_optimal};
 
 /// The optimum at one β, seen from one state (t = 0 with a horizon).
@@ -90,7 +91,11 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
         return Err(Error::InvalidParameter { name: "grid".into(), message: "β values must increase".into() });
     }
     let points = grid.iter().map(|&b| sweep_point(mdp, state, b, options)).collect::<Result<Vec<_>>>()?;
-    let greedy_at = |beta: f64| -> Result<usize> { Ok(sweep_point(mdp, state, beta, options)?.greedy) };
+    // The bisections need Q*(state, ·) only, not the posterior rows of a full point.
+    let q_at = |beta: f64| -> Result<Vec<f64>> {
+        Ok(solve_optimal(mdp, Beta::new(beta)?, Method::ValueIteration, options)?.q0().row(state).to_vec())
+    };
+    let greedy_at = |beta: f64| -> Result<usize> { Ok(greedy_in_row(&q_at(beta)?)) };
     let mut switches = Vec::new();
     for w in points.windows(2) {
         if w[0].greedy == w[1].greedy {
@@ -114,8 +119,8 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
         }
         // The greedy choice has a tie margin; polish on the sign of Q(from) − Q(to) itself.
         let gap = |log_beta: f64| -> Result<f64> {
-            let p = sweep_point(mdp, state, log_beta.exp(), options)?;
-            Ok(p.q[from] - p.q[to])
+            let q = q_at(log_beta.exp())?;
+            Ok(q[from] - q[to])
         };
         let (mut a, mut b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
         if gap(a)? > 0.0 && gap(b)? < 0.0 {

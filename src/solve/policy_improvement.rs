@@ -21,17 +21,14 @@ fn tie_margin(row: &[f64]) -> f64 {
 /// The greedy deterministic policy: lowest-index action within the tie margin of the maximum
 /// (action 0 at terminal states).
 pub fn greedy_actions(mdp: &TabularMdp, q: ArrayView2<f64>) -> Vec<usize> {
-    (0..mdp.n_states())
-        .map(|s| {
-            if mdp.is_terminal(s) {
-                return 0;
-            }
-            let row = q.row(s).to_vec();
-            let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let margin = tie_margin(&row);
-            row.iter().position(|&x| x >= best - margin).unwrap_or(0)
-        })
-        .collect()
+    (0..mdp.n_states()).map(|s| if mdp.is_terminal(s) { 0 } else { greedy_in_row(&q.row(s).to_vec()) }).collect()
+}
+
+/// The greedy action of one row of Q: the lowest index within the tie margin of the maximum.
+pub(crate) fn greedy_in_row(row: &[f64]) -> usize {
+    let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let margin = tie_margin(row);
+    row.iter().position(|&x| x >= best - margin).unwrap_or(0)
 }
 
 /// Improve `current` greedily w.r.t. `q`, keeping the current action where it is within the
