@@ -44,15 +44,76 @@ fn per_state(mdp: &TabularMdp, f: impl Fn(usize) -> f64 + Sync + Send) -> Array1
 /// # Panics
 /// If `q` or `pi` is not S×A (an internal invariant).
 pub fn soft_value(mdp: &TabularMdp, q: ArrayView2<f64>, pi: ArrayView2<f64>) -> Array1<f64> {
-    per_state(mdp, |s| match (pi.row(s).as_slice(), q.row(s).as_slice()) {
-        (Some(weights), Some(values)) => log_expect_exp(weights, values),
-        _ => log_expect_exp(&pi.row(s).to_vec(), &q.row(s).to_vec()),
-    })
+    Aggregation::Policy(pi).value(mdp, q)
 }
 
 /// Optimal state value, Lemma 4.1: `V(s) = max_a Q(s,a)`, 0 at terminals.
 pub fn max_value(mdp: &TabularMdp, q: ArrayView2<f64>) -> Array1<f64> {
-    per_state(mdp, |s| q.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    Aggregation::Max.value(mdp, q)
+}
+
+/// How a state's value is formed from its action values: under a policy (Eq. 2) or by the
+/// max (Lemma 4.1). The one aggregation type of the crate: the solvers, the finiteness
+/// certificate and the verifier all take it.
+///
+/// # Formula
+///
+/// ```text
+/// Policy(π):  V(s) = log Σ_a π(a|s)·exp Q(s,a)      (Eq. 2)
+/// Max:        V(s) = max_a Q(s,a)                    (Lemma 4.1)
+/// ```
+///
+/// # Examples
+/// ```
+/// use ndarray::array;
+/// use riskmdp::operators::Aggregation;
+/// let pi = array![[0.5, 0.5]];
+/// let soft = Aggregation::Policy(pi.view()).state_value(0, &[0.0, 2f64.ln()]);
+/// assert!((soft - 1.5f64.ln()).abs() < 1e-15);
+/// assert!((Aggregation::Max.state_value(0, &[0.0, 2f64.ln()]) - 2f64.ln()).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum Aggregation<'a> {
+    /// Under the stationary policy π (S×A): Eq. (2), the aggregation of T_π.
+    Policy(ArrayView2<'a, f64>),
+    /// By the max: Lemma 4.1, the aggregation of T*.
+    Max,
+}
+
+impl Aggregation<'_> {
+    /// The value of state `s` from its action values `q_row` (terminal states are the caller's
+    /// business: see [`Aggregation::value`]).
+    ///
+    /// # Panics
+    /// If `q_row` does not have one entry per action of the policy.
+    pub fn state_value(&self, s: usize, q_row: &[f64]) -> f64 {
+        match self {
+            Aggregation::Policy(pi) => match pi.row(s).as_slice() {
+                Some(weights) => log_expect_exp(weights, q_row),
+                None => log_expect_exp(&pi.row(s).to_vec(), q_row),
+            },
+            Aggregation::Max => q_row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// V from Q (S×A): Eq. (2) or the max, 0 at terminal states, in parallel over states.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::envs::risky_arm;
+    /// use riskmdp::operators::Aggregation;
+    /// let mdp = risky_arm();
+    /// let q = ndarray::Array2::from_elem((mdp.n_states(), mdp.n_actions()), 1.0);
+    /// let v = Aggregation::Max.value(&mdp, q.view());
+    /// assert_eq!(v[0], 1.0); // S is not terminal
+    /// assert_eq!(v[3], 0.0); // C is terminal: value 0
+    /// ```
+    pub fn value(&self, mdp: &TabularMdp, q: ArrayView2<f64>) -> Array1<f64> {
+        per_state(mdp, |s| match q.row(s).as_slice() {
+            Some(row) => self.state_value(s, row),
+            None => self.state_value(s, &q.row(s).to_vec()),
+        })
+    }
 }
 
 /// The soft backup of state values, Eqs. (5, 15):
@@ -75,6 +136,11 @@ pub fn backup(mdp: &TabularMdp, beta: Beta, v: ArrayView1<f64>) -> Array2<f64> {
         }
     }
     q
+}
+
+/// T_π or T* by aggregation: `B(agg[Q])` (Eq. 15, Lemma 4.1).
+pub fn operator(mdp: &TabularMdp, beta: Beta, agg: Aggregation, q: ArrayView2<f64>) -> Array2<f64> {
+    backup(mdp, beta, agg.value(mdp, q).view())
 }
 
 /// The risk-sensitive policy operator T_π, Eq. (15): `T_π Q = B(V_π[Q])`.

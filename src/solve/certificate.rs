@@ -15,12 +15,11 @@
 
 use ndarray::Array2;
 
-use super::iteration::Aggregator;
 use crate::error::{Error, Result};
-use crate::logsumexp::{log_add_exp, log_expect_exp};
+use crate::logsumexp::log_add_exp;
 use crate::mdp::TabularMdp;
+use crate::operators::{Aggregation, backup};
 use crate::risk::Beta;
-use crate::transitions::Row;
 
 /// A certified finiteness proof: `max_a M_a x ≤ exp(log_rate)·x` with `x = exp(log_weights)`.
 #[derive(Debug, Clone)]
@@ -31,35 +30,15 @@ pub(crate) struct Certificate {
     pub log_weights: Vec<f64>,
 }
 
-/// `log Σ_j P(j|s,a)·exp(x_j)` where x may be −∞ (weights then need not sum to 1).
-fn log_weighted_sum(row: Row, x: &[f64]) -> f64 {
-    let m = row.iter().map(|(j, _)| x[j]).fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + row.iter().map(|(j, p)| p * (x[j] - m).exp()).sum::<f64>().ln()
-}
-
-/// `h(s,a) = r(s,a)/β + log Σ_{s'} P(s'|s,a)·exp w(s')`, with w = −∞ where x = 0.
+/// `h(s,a) = r(s,a)/β + log Σ_{s'} P(s'|s,a)·exp w(s')` with w = −∞ where x = 0: the backup
+/// of Eq. (15) at γ = 1 (its kernel skips −∞ terms; terminal rows are never read).
 fn homogeneous(mdp: &TabularMdp, beta: Beta, w: &[f64]) -> Array2<f64> {
-    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
-    let mut h = Array2::from_elem((s_count, a_count), f64::NEG_INFINITY);
-    for s in 0..s_count {
-        if mdp.is_terminal(s) {
-            continue;
-        }
-        for a in 0..a_count {
-            h[[s, a]] = mdp.rewards()[[s, a]] / beta.get() + log_weighted_sum(mdp.row(s, a), w);
-        }
-    }
-    h
+    debug_assert!(mdp.gamma() >= 1.0, "the certificate is for γ = 1");
+    backup(mdp, beta, ndarray::ArrayView1::from(w))
 }
 
-fn aggregate_row(agg: &Aggregator, s: usize, h_row: &[f64]) -> f64 {
-    match agg {
-        Aggregator::Policy(pi) => log_expect_exp(&pi.row(s).to_vec(), h_row),
-        Aggregator::Max => h_row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    }
+fn aggregate_row(agg: &Aggregation, s: usize, h_row: &[f64]) -> f64 {
+    agg.state_value(s, h_row)
 }
 
 /// Best Collatz–Wielandt lower bound on log ρ(M_π) from x restricted to the states whose
@@ -67,7 +46,7 @@ fn aggregate_row(agg: &Aggregator, s: usize, h_row: &[f64]) -> f64 {
 fn lower_bound(
     mdp: &TabularMdp,
     beta: Beta,
-    agg: &Aggregator,
+    agg: &Aggregation,
     w: &[f64],
     ratio: &[f64],
     h: &Array2<f64>,
@@ -93,8 +72,8 @@ fn lower_bound(
         let mut heaviest = (f64::NEG_INFINITY, 0);
         for s in (0..s_count).filter(|&s| inside[s]) {
             let value = match agg {
-                Aggregator::Policy(_) => aggregate_row(agg, s, &h_c.row(s).to_vec()),
-                Aggregator::Max => h_c[[s, greedy[s]]],
+                Aggregation::Policy(_) => aggregate_row(agg, s, &h_c.row(s).to_vec()),
+                Aggregation::Max => h_c[[s, greedy[s]]],
             };
             lo = lo.min(value - w[s]);
             if w[s] > heaviest.0 {
@@ -113,7 +92,7 @@ fn lower_bound(
 /// # Errors
 /// [`Error::InfiniteValue`] if ρ(M) > 1 is certified; [`Error::UndecidedFiniteness`] if
 /// neither side is certified within the iteration budget (ρ within ~1e-12 of 1).
-pub(crate) fn certify(mdp: &TabularMdp, beta: Beta, agg: &Aggregator) -> Result<Certificate> {
+pub(crate) fn certify(mdp: &TabularMdp, beta: Beta, agg: &Aggregation) -> Result<Certificate> {
     const MARGIN: f64 = 1e-12;
     const MAX_ROUNDS: usize = 20_000;
     let s_count = mdp.n_states();

@@ -14,10 +14,10 @@
 use ndarray::{Array2, Array3, Axis};
 
 use super::FiniteHorizonSolution;
-use super::iteration::Aggregator;
 use super::policy_improvement::greedy_actions;
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -30,11 +30,12 @@ fn induction(mdp: &TabularMdp, beta: Beta, policy: Option<&Policy>) -> (Array3<f
     for t in (0..horizon).rev() {
         let mut buf = vec![0.0; s_count * a_count];
         backup_into(mdp, beta, &v.row(t + 1).to_vec(), &mut buf);
-        let v_t = match policy {
-            Some(p) => Aggregator::Policy(p.at(t)).value(mdp, &buf),
-            None => Aggregator::Max.value(mdp, &buf),
-        };
         let q_t = Array2::from_shape_vec((s_count, a_count), buf).expect("S×A");
+        let v_t = match policy {
+            Some(p) => Aggregation::Policy(p.at(t)),
+            None => Aggregation::Max,
+        }
+        .value(mdp, q_t.view());
         for (s, a) in greedy_actions(mdp, q_t.view()).into_iter().enumerate() {
             greedy[[t, s]] = a;
         }

@@ -1,6 +1,7 @@
 //! The fixed-point loop shared by policy evaluation and value iteration.
 //!
-//! Iterates `V ← agg(B V)` (agg: the soft value of a policy, Eq. 2, or the max, Lemma 4.1) and
+//! Iterates `V ← agg(B V)` ([`Aggregation`]: the soft value of a policy, Eq. 2, or the max,
+//! Lemma 4.1) and
 //! stops on a certified bound:
 //! * γ < 1: the map is a γ-contraction in sup norm (Theorem 4.1, Lemma 4.1), so
 //!   `‖V_{k+1} − V*‖ ≤ γ/(1−γ)·‖V_{k+1} − V_k‖`, and the same bound holds for Q = B V_k.
@@ -15,7 +16,7 @@ use super::{SolveOptions, Termination};
 use crate::error::{Error, Result};
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
-use crate::operators::{max_value, soft_value};
+use crate::operators::Aggregation;
 use crate::risk::Beta;
 use crate::tolerance;
 
@@ -26,26 +27,6 @@ const ROUNDING_SWEEP: f64 = 4.0 * f64::EPSILON;
 
 /// States per rayon task in the per-state loops.
 const PAR_MIN: usize = 8192;
-
-/// How the state value is formed from Q.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Aggregator<'a> {
-    /// `V(s) = log Σ_a π(a|s)·exp Q(s,a)`.
-    Policy(ArrayView2<'a, f64>),
-    /// `V(s) = max_a Q(s,a)`.
-    Max,
-}
-
-impl Aggregator<'_> {
-    /// V from Q (S×A, row-major): Eq. 2 or the max; 0 at terminal states.
-    pub(crate) fn value(&self, mdp: &TabularMdp, q: &[f64]) -> Array1<f64> {
-        let q = ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), q).expect("S×A values");
-        match self {
-            Aggregator::Policy(pi) => soft_value(mdp, q, *pi),
-            Aggregator::Max => max_value(mdp, q),
-        }
-    }
-}
 
 /// Output of [`fixed_point`].
 pub(crate) struct FixedPoint {
@@ -94,7 +75,7 @@ fn weighted_bound(cert: &Certificate, v_old: &Array1<f64>, v_new: &Array1<f64>, 
 pub(crate) fn fixed_point(
     mdp: &TabularMdp,
     beta: Beta,
-    agg: Aggregator,
+    agg: Aggregation,
     options: SolveOptions,
     v0: Option<Array1<f64>>,
 ) -> Result<FixedPoint> {
@@ -108,7 +89,7 @@ pub(crate) fn fixed_point(
     loop {
         k += 1;
         backup_into(mdp, beta, v.as_slice().expect("contiguous"), &mut q);
-        let v_new = agg.value(mdp, &q);
+        let v_new = agg.value(mdp, ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), &q).expect("S×A"));
         let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
         let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(r_scale);
         if !(scale.is_finite() && residual.is_finite()) {

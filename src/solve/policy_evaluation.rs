@@ -29,12 +29,13 @@
 use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, ArrayView2};
 
-use super::iteration::{Aggregator, fixed_point};
+use super::iteration::fixed_point;
 use super::policy_improvement::greedy_actions;
 use super::{SolveOptions, StationarySolution};
 use crate::error::{Error, Result};
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::operators::posterior_row;
 use crate::policy::Policy;
 use crate::risk::Beta;
@@ -56,7 +57,7 @@ pub(crate) fn newton_evaluate(
     let mut previous = f64::INFINITY;
     for _ in 0..50 {
         backup_into(mdp, beta, v.as_slice()?, &mut q);
-        let tv = Aggregator::Policy(pi).value(mdp, &q);
+        let tv = Aggregation::Policy(pi).value(mdp, ArrayView2::from_shape((s_count, a_count), &q[..]).ok()?);
         let residual: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { tv[s] - v[s] }).collect();
         let norm = residual.iter().fold(0.0f64, |m, r| m.max(r.abs()));
         let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
@@ -111,7 +112,7 @@ pub fn evaluate_policy(
     // For γ = 1 an infinite value has no fixed point: whatever Newton returns, the fixed-point
     // loop certifies finiteness first and reports it.
     let start = if mdp.n_states() <= NEWTON_MAX_STATES { newton_evaluate(mdp, beta, pi.view(), None) } else { None };
-    let fp = fixed_point(mdp, beta, Aggregator::Policy(pi.view()), options, start)?;
+    let fp = fixed_point(mdp, beta, Aggregation::Policy(pi.view()), options, start)?;
     let greedy = greedy_actions(mdp, fp.q.view());
     Ok(StationarySolution {
         beta: beta.get(),

@@ -9,12 +9,13 @@
 //! [`NEWTON_MAX_STATES`] states, and the result
 //! certified by the fixed-point bound.
 
-use super::iteration::{Aggregator, fixed_point};
+use super::iteration::fixed_point;
 use super::policy_evaluation::{NEWTON_MAX_STATES, newton_evaluate};
 use super::policy_improvement::{greedy_actions, improve};
 use super::{SolveOptions, StationarySolution};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -44,7 +45,7 @@ pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> 
         } else {
             v0.take()
         };
-        let fp = fixed_point(mdp, beta, Aggregator::Policy(pi.view()), options, start)?;
+        let fp = fixed_point(mdp, beta, Aggregation::Policy(pi.view()), options, start)?;
         sweeps += fp.iterations;
         let (next, changed) = improve(mdp, fp.q.view(), &actions);
         if !changed {

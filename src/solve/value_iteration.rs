@@ -9,11 +9,12 @@
 //! The stopping rule bounds the error of the *values* (γ/(1−γ)·residual for γ < 1), not only
 //! of the greedy policy.
 
-use super::iteration::{Aggregator, fixed_point};
+use super::iteration::fixed_point;
 use super::policy_improvement::greedy_actions;
 use super::{SolveOptions, StationarySolution};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -44,7 +45,7 @@ pub fn value_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> R
             what: "value_iteration: the model has a horizon; use solve_finite_horizon".into(),
         });
     }
-    let fp = fixed_point(mdp, beta, Aggregator::Max, options, None)?;
+    let fp = fixed_point(mdp, beta, Aggregation::Max, options, None)?;
     let greedy = greedy_actions(mdp, fp.q.view());
     let policy = Policy::deterministic(mdp, &greedy)?;
     Ok(StationarySolution {

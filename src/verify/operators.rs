@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
-use crate::operators;
+use crate::operators::{self, Aggregation};
 use crate::risk::Beta;
 use crate::tolerance;
 
@@ -146,15 +146,6 @@ pub fn planted_bugs() -> [&'static dyn Operators; 3] {
 #[doc(hidden)]
 pub fn by_name(name: &str) -> Option<&'static dyn Operators> {
     std::iter::once(&Exact as &'static dyn Operators).chain(planted_bugs()).find(|o| o.name() == name)
-}
-
-/// How states aggregate action values in [`iterate`] and [`backward`].
-#[derive(Debug, Clone, Copy)]
-pub enum Aggregation<'a> {
-    /// Under a stationary policy π (S×A): T_π.
-    Policy(ArrayView2<'a, f64>),
-    /// By the max: T*.
-    Max,
 }
 
 fn apply(ops: &dyn Operators, mdp: &TabularMdp, beta: Beta, agg: Aggregation, q: ArrayView2<f64>) -> Array2<f64> {

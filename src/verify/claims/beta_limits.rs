@@ -39,12 +39,13 @@ use ndarray::{Array1, Array2};
 
 use super::{at_most, one_hot, over_states, scale_of, support_span};
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::greedy_actions;
 use crate::solve::risk_neutral::{expected_q, optimal_expected_q};
 use crate::verify::Violation;
-use crate::verify::operators::{Aggregation, Operators, iterate};
+use crate::verify::operators::{Operators, iterate};
 use crate::verify::random::Case;
 
 fn values(ops: &dyn Operators, mdp: &TabularMdp, beta: Beta, pi: Option<&Array2<f64>>) -> (Array2<f64>, Array1<f64>) {

@@ -11,12 +11,13 @@
 
 use super::{Violation, identity, jittered_grid, one_hot};
 use crate::dual::kl_at;
+use crate::operators::Aggregation;
 use crate::operators::posterior_dynamics;
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::{SolveOptions, greedy_actions};
 use crate::utility::{KlWeights, kl_per_pair, occupancy, weighted_mean};
-use crate::verify::operators::{Aggregation, Operators, iterate};
+use crate::verify::operators::{Operators, iterate};
 use crate::verify::random::Case;
 
 /// Grid points of the probe.

@@ -13,10 +13,11 @@
 //! Monotonicity of q(A|S,right) is checked between β and 1.01·β.
 
 use super::{Violation, at_most};
+use crate::operators::Aggregation;
 use crate::operators::posterior_dynamics;
 use crate::risk::Beta;
 use crate::solve::greedy_actions;
-use crate::verify::operators::{Aggregation, Operators, iterate};
+use crate::verify::operators::{Operators, iterate};
 use crate::verify::random::Case;
 
 /// The exact β at which the greedy action at S switches from right (risky) to left.

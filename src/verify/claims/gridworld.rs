@@ -11,9 +11,10 @@ use ndarray::Array1;
 
 use super::{Violation, at_most, identity, jittered_grid, over_states, scale_of};
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::risk::Beta;
 use crate::solve::{SolveOptions, greedy_actions, value_iteration};
-use crate::verify::operators::{Aggregation, Operators, iterate, sup_distance};
+use crate::verify::operators::{Operators, iterate, sup_distance};
 use crate::verify::random::Case;
 
 /// Grid points of the sweep.

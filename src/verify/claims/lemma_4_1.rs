@@ -4,9 +4,10 @@
 //! Checked as Theorem 4.1 with T* in place of T_π; the reference fixed point is the crate's
 //! [`value_iteration()`].
 
+use crate::operators::Aggregation;
 use crate::solve::{SolveOptions, value_iteration};
 use crate::verify::Violation;
-use crate::verify::operators::{Aggregation, Operators};
+use crate::verify::operators::Operators;
 use crate::verify::random::Case;
 
 /// Lemma 4.1 on one case.

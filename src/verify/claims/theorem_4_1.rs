@@ -12,10 +12,11 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{at_most, identity, scale_of};
 use crate::mdp::TabularMdp;
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::solve::{SolveOptions, evaluate_policy};
 use crate::verify::Violation;
-use crate::verify::operators::{Aggregation, Operators, iterate, sup_distance};
+use crate::verify::operators::{Operators, iterate, sup_distance};
 use crate::verify::random::{Case, log_uniform};
 
 /// A random Q with entries in `[−spread, spread]`.

@@ -14,10 +14,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{at_most, identity, one_hot, over_states, scale_of, stack};
+use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::solve::{SolveOptions, evaluate_finite_horizon, evaluate_policy, greedy_actions};
 use crate::verify::Violation;
-use crate::verify::operators::{Aggregation, Operators, backward, iterate, sup_distance};
+use crate::verify::operators::{Operators, backward, iterate, sup_distance};
 use crate::verify::random::{Case, random_policy};
 
 /// Theorem 4.2 with a horizon and time-dependent policies.

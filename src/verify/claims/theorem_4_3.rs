@@ -22,11 +22,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{at_most, identity, over_states, scale_of};
+use crate::operators::Aggregation;
 use crate::operators::{posterior_dynamics, posterior_policy};
 use crate::policy::Policy;
 use crate::solve::{SolveOptions, policy_iteration};
 use crate::verify::Violation;
-use crate::verify::operators::{Aggregation, Operators, iterate, sup_distance};
+use crate::verify::operators::{Operators, iterate, sup_distance};
 use crate::verify::random::{Case, random_policy};
 
 /// Gradient-ascent steps on the logits.
