@@ -120,7 +120,7 @@ pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variati
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "posterior: needs a model with a horizon".into() });
     };
-    let sol = evaluate_finite_horizon(mdp, beta, prior);
+    let sol = evaluate_finite_horizon(mdp, beta, prior)?;
     let mut policy = Array3::zeros(sol.q.raw_dim());
     let mut dynamics = Vec::with_capacity(horizon);
     for t in 0..horizon {

@@ -180,7 +180,8 @@ fn finite_horizon_matches_256_bit_backward_induction() {
                 riskmdp::evaluate_finite_horizon(&mdp, Beta::new(beta).unwrap(), &policy)
             } else {
                 riskmdp::solve_finite_horizon(&mdp, Beta::new(beta).unwrap())
-            };
+            }
+            .expect("the model has a horizon");
             let mut v = vec![hp.f(0.0); mdp.n_states()];
             for t in (0..horizon).rev() {
                 let q = hp.backup(&mdp, beta, &v);

@@ -15,14 +15,23 @@ use ndarray::{Array2, Array3, Axis};
 
 use super::FiniteHorizonSolution;
 use super::policy_improvement::greedy_actions;
+use crate::error::{Error, Result};
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
 use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
 
-fn induction(mdp: &TabularMdp, beta: Beta, policy: Option<&Policy>) -> (Array3<f64>, Array2<f64>, Array2<usize>) {
-    let horizon = mdp.horizon().unwrap_or(1);
+fn induction(
+    mdp: &TabularMdp,
+    beta: Beta,
+    policy: Option<&Policy>,
+) -> Result<(Array3<f64>, Array2<f64>, Array2<usize>)> {
+    let Some(horizon) = mdp.horizon() else {
+        return Err(Error::Unsupported {
+            what: "backward induction needs a model with a horizon; use value or policy iteration".into(),
+        });
+    };
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     let mut q = Array3::zeros((horizon, s_count, a_count));
     let mut v = Array2::zeros((horizon + 1, s_count));
@@ -42,21 +51,44 @@ fn induction(mdp: &TabularMdp, beta: Beta, policy: Option<&Policy>) -> (Array3<f
         q.index_axis_mut(Axis(0), t).assign(&q_t);
         v.row_mut(t).assign(&v_t);
     }
-    (q, v, greedy)
+    Ok((q, v, greedy))
 }
 
-/// Optimal time-indexed Q*_t by backward induction (a model without horizon is treated as T = 1).
-pub fn solve_finite_horizon(mdp: &TabularMdp, beta: Beta) -> FiniteHorizonSolution {
-    let (q, v, greedy) = induction(mdp, beta, None);
+/// Optimal time-indexed Q*_t by backward induction.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model without a horizon.
+pub fn solve_finite_horizon(mdp: &TabularMdp, beta: Beta) -> Result<FiniteHorizonSolution> {
+    let (q, v, greedy) = induction(mdp, beta, None)?;
     let mut probs = Array3::zeros(q.raw_dim());
     for ((t, s), &a) in greedy.indexed_iter() {
         probs[[t, s, a]] = 1.0;
     }
-    FiniteHorizonSolution { beta: beta.get(), q, v, policy: Policy::Markov(probs), greedy }
+    Ok(FiniteHorizonSolution { beta: beta.get(), q, v, policy: Policy::Markov(probs), greedy })
 }
 
 /// Time-indexed Q_π,t of a stationary or time-dependent policy by backward induction.
-pub fn evaluate_finite_horizon(mdp: &TabularMdp, beta: Beta, policy: &Policy) -> FiniteHorizonSolution {
-    let (q, v, greedy) = induction(mdp, beta, Some(policy));
-    FiniteHorizonSolution { beta: beta.get(), q, v, policy: policy.clone(), greedy }
+///
+/// # Errors
+/// [`Error::Unsupported`] for a model without a horizon.
+pub fn evaluate_finite_horizon(mdp: &TabularMdp, beta: Beta, policy: &Policy) -> Result<FiniteHorizonSolution> {
+    let (q, v, greedy) = induction(mdp, beta, Some(policy))?;
+    Ok(FiniteHorizonSolution { beta: beta.get(), q, v, policy: policy.clone(), greedy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backward_induction_without_a_horizon_is_an_error_not_one_step() {
+        let mdp = crate::envs::risky_arm();
+        assert!(mdp.horizon().is_none());
+        let beta = Beta::new(1.0).expect("β > 0");
+        assert!(matches!(solve_finite_horizon(&mdp, beta), Err(Error::Unsupported { .. })));
+        let pi = Policy::uniform(&mdp);
+        assert!(matches!(evaluate_finite_horizon(&mdp, beta, &pi), Err(Error::Unsupported { .. })));
+        let with = mdp.with_horizon(Some(2)).expect("T = 2 is valid");
+        assert_eq!(solve_finite_horizon(&with, beta).expect("has a horizon").q.dim(), (2, 6, 2));
+    }
 }

@@ -201,7 +201,7 @@ pub enum Method {
 pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {
-        return finite(solve_finite_horizon(mdp, beta));
+        return finite(solve_finite_horizon(mdp, beta)?);
     }
     Ok(Solution::Stationary(match method {
         Method::ValueIteration => value_iteration(mdp, beta, options)?,
@@ -216,7 +216,7 @@ pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: Solv
 pub fn solve_policy(mdp: &TabularMdp, beta: Beta, policy: &Policy, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {
-        return finite(evaluate_finite_horizon(mdp, beta, policy));
+        return finite(evaluate_finite_horizon(mdp, beta, policy)?);
     }
     Ok(Solution::Stationary(evaluate_policy(mdp, beta, policy, options)?))
 }

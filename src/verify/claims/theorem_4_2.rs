@@ -43,7 +43,10 @@ pub fn check_finite(case: &Case, ops: &dyn Operators) -> Violation {
         }));
     }
     let reference = match Policy::markov(mdp, stack(&pis)) {
-        Ok(p) => evaluate_finite_horizon(mdp, beta, &p),
+        Ok(p) => match evaluate_finite_horizon(mdp, beta, &p) {
+            Ok(sol) => sol,
+            Err(e) => return Violation::error(e),
+        },
         Err(e) => return Violation::error(e),
     };
     worst.max(over_states(mdp, |s| identity(&format!("V_π,0(s{s}) = crate"), v_pi[0][s], reference.v[[0, s]], scale)))
