@@ -60,6 +60,7 @@ pub mod mdp;
 pub mod operators;
 pub mod plot;
 pub mod policy;
+pub mod report;
 pub mod risk;
 pub mod solve;
 pub mod sweep;

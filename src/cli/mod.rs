@@ -1,0 +1,85 @@
+//! The command line: parse → call one library function → print its report.
+//!
+//! Each subcommand lives in its own file with its flags (`clap::Args`), one call into
+//! [`riskmdp::report`] (or [`riskmdp::verify`]) and the text rendering of the report; `--json`
+//! prints the report itself. Bad input prints one line `error: …` on stderr and exits with
+//! status 2; `verify` exits 1 when a theorem fails.
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod dual;
+mod solve;
+mod sweep;
+mod table;
+mod verify;
+
+#[derive(Parser)]
+#[command(name = "riskmdp", version, about = "Exact risk-sensitive RL-as-inference (β-VMBPO) on tabular MDPs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Solve(solve::SolveArgs),
+    Sweep(sweep::SweepArgs),
+    Dual(dual::DualArgs),
+    Bench(bench::BenchArgs),
+    Verify(verify::VerifyArgs),
+}
+
+/// Pretty JSON of a report.
+fn json<T: serde::Serialize>(report: &T) -> riskmdp::Result<String> {
+    serde_json::to_string_pretty(report)
+        .map_err(|e| riskmdp::Error::Json { path: "<report>".into(), message: e.to_string() })
+}
+
+/// clap's message on one line: the text before its usage block, lines joined.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message = text.split("\n\nUsage:").next().unwrap_or_default();
+    let joined = message.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let joined = joined.strip_prefix("error: ").unwrap_or(&joined).to_string();
+    if joined.is_empty() { "no command given; try `riskmdp --help`".into() } else { joined }
+}
+
+/// Run the command line; the process exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("error: no command given; try `riskmdp --help`");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Solve(args) => solve::run(args).map(|text| (text, true)),
+        Command::Sweep(args) => sweep::run(args).map(|text| (text, true)),
+        Command::Dual(args) => dual::run(args).map(|text| (text, true)),
+        Command::Bench(args) => bench::run(args).map(|text| (text, true)),
+        Command::Verify(args) => verify::run(args),
+    };
+    match result {
+        Ok((text, success)) => {
+            println!("{text}");
+            if success { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
