@@ -29,7 +29,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Tolerance of the timed value iteration.
-    #[arg(long, default_value_t = 1e-8, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e-8", allow_negative_numbers = true)]
     tol: f64,
     /// Print JSON instead of a table.
     #[arg(long)]

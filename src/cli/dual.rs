@@ -34,11 +34,11 @@ pub struct DualArgs {
     #[arg(long, value_enum, default_value = "occupancy")]
     weights: WeightsArg,
     /// Smallest β of the root grid (and the lower clamp of dual descent).
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e-3", allow_negative_numbers = true)]
     beta_min: f64,
     /// Largest β of the root grid.
-    #[arg(long, default_value_t = 1e7, allow_negative_numbers = true)]
-    beta_max: f64,
+    #[arg(long, default_value = "1e7", allow_negative_numbers = true)]
+    pub(super) beta_max: f64,
     /// Grid points for the root search.
     #[arg(long, default_value_t = 121)]
     points: usize,
@@ -52,8 +52,8 @@ pub struct DualArgs {
     #[arg(long, default_value_t = 100)]
     steps: usize,
     /// Relative solver tolerance.
-    #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
-    tol: f64,
+    #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
+    pub(super) tol: f64,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,

@@ -83,3 +83,32 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_written_as_text_equal_the_library_constants() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).expect("valid arguments");
+        match parse(&["riskmdp", "solve", "m.json", "--beta", "1"]).command {
+            Command::Solve(a) => assert_eq!(a.tol.to_bits(), riskmdp::tolerance::SOLVE.to_bits()),
+            _ => unreachable!("parsed as solve"),
+        }
+        match parse(&["riskmdp", "sweep", "m.json"]).command {
+            Command::Sweep(a) => assert_eq!(a.tol.to_bits(), riskmdp::tolerance::SOLVE.to_bits()),
+            _ => unreachable!("parsed as sweep"),
+        }
+        match parse(&["riskmdp", "dual", "m.json", "--epsilon", "0.1"]).command {
+            Command::Dual(a) => assert_eq!(a.beta_max.to_bits(), riskmdp::dual::BETA_MAX.to_bits()),
+            _ => unreachable!("parsed as dual"),
+        }
+    }
+}

@@ -32,8 +32,8 @@ pub struct SolveArgs {
     #[arg(long, value_enum, default_value = "value-iteration")]
     method: MethodArg,
     /// Relative tolerance on the certified error bound.
-    #[arg(long, default_value_t = riskmdp::tolerance::SOLVE, allow_negative_numbers = true)]
-    tol: f64,
+    #[arg(long, default_value = "1e-12", allow_negative_numbers = true)]
+    pub(super) tol: f64,
     /// Most operator sweeps.
     #[arg(long, default_value_t = 1_000_000)]
     max_iter: usize,

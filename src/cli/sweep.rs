@@ -18,11 +18,11 @@ pub struct SweepArgs {
     /// MDP file (JSON).
     file: PathBuf,
     /// Smallest β.
-    #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e-2", allow_negative_numbers = true)]
     beta_min: f64,
     /// Largest β.
-    #[arg(long, default_value_t = 1e3, allow_negative_numbers = true)]
-    beta_max: f64,
+    #[arg(long, default_value = "1e3", allow_negative_numbers = true)]
+    pub(super) beta_max: f64,
     /// Grid points.
     #[arg(long, default_value_t = 41)]
     points: usize,
@@ -30,8 +30,8 @@ pub struct SweepArgs {
     #[arg(long)]
     state: Option<String>,
     /// Relative solver tolerance.
-    #[arg(long, default_value_t = riskmdp::tolerance::SOLVE, allow_negative_numbers = true)]
-    tol: f64,
+    #[arg(long, default_value = "1e-12", allow_negative_numbers = true)]
+    pub(super) tol: f64,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
