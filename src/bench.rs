@@ -25,6 +25,7 @@ use crate::solve::{SolveOptions, value_iteration};
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for zero states or actions.
+#[doc(hidden)]
 pub fn random_dense(states: usize, actions: usize, seed: u64) -> Result<TabularMdp> {
     if states == 0 || actions == 0 {
         return Err(Error::InvalidParameter { name: "states/actions".into(), message: "must be at least 1".into() });
@@ -62,6 +63,7 @@ pub fn random_dense(states: usize, actions: usize, seed: u64) -> Result<TabularM
 ///
 /// # Panics
 /// If `v` does not have S entries.
+#[doc(hidden)]
 pub fn fast_backup(mdp: &TabularMdp, beta: Beta, v: &[f64]) -> Vec<f64> {
     let mut q = vec![0.0; mdp.n_states() * mdp.n_actions()];
     backup_into(mdp, beta, v, &mut q);

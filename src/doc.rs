@@ -1,4 +1,4 @@
-//! Guides inside the documentation.
+//! Guides inside the documentation: [`tutorial`] (start here) and [`paper_map`].
 
 /// From the paper to the code: every equation, theorem and figure, the item that implements
 /// it, and the test that checks it.
@@ -26,3 +26,161 @@
 /// Planted bugs (γ inside the log, max replaced by mean, missing 1/β) that each make a named
 /// test fail: `tests/planted_bugs.rs` and the twin test in every theorem file.
 pub mod paper_map {}
+
+/// A tutorial: the risky arm of Fig. 1, from a model written in code to the β dual.
+///
+/// Every block below is compiled and run by `cargo test`.
+///
+/// # 1. The model
+///
+/// At the start S the agent takes a sure −5 (`left`, to the terminal L) or gambles (`right`:
+/// to A w.p. 0.9, where leaving costs 10, or to B w.p. 0.1, where leaving costs nothing).
+/// γ = 1 and every path ends in a terminal state, so the values are the exponential utility of
+/// the return. A [`TabularMdp`](crate::TabularMdp) is built from an
+/// [`MdpSpec`](crate::MdpSpec) and checked once, here:
+///
+/// ```
+/// use riskmdp::{MdpSpec, TabularMdp};
+///
+/// fn risky_arm() -> riskmdp::Result<TabularMdp> {
+///     let to = |j: usize| (0..6).map(|k| if k == j { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
+///     TabularMdp::new(MdpSpec {
+///         name: "risky-arm".into(),
+///         state_names: Some(["S", "A", "B", "C", "D", "L"].map(String::from).to_vec()),
+///         action_names: Some(vec!["left".into(), "right".into()]),
+///         gamma: 1.0,
+///         horizon: None,
+///         initial: None, // all the mass on state 0 = S
+///         terminal: Some(vec![false, false, false, true, true, true]),
+///         transitions: vec![
+///             vec![to(5), vec![0.0, 0.9, 0.1, 0.0, 0.0, 0.0]], // S: left → L, right → A | B
+///             vec![to(3), to(3)],                              // A → C
+///             vec![to(4), to(4)],                              // B → D
+///             vec![to(3), to(3)],                              // terminal rows are ignored
+///             vec![to(4), to(4)],
+///             vec![to(5), to(5)],
+///         ]
+///         .into(),
+///         rewards: vec![vec![-5.0, 0.0], vec![-10.0, -10.0], vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 2]],
+///         grid: None,
+///     })
+/// }
+/// let mdp = risky_arm()?;
+/// assert_eq!((mdp.n_states(), mdp.n_actions()), (6, 2));
+/// // The same model ships as `riskmdp::envs::risky_arm()` and `examples/mdps/risky_arm.json`.
+/// assert_eq!(mdp.to_json_string(), riskmdp::envs::risky_arm().to_json_string());
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+///
+/// # 2. Solving at three β, reading β·Q
+///
+/// Values are kept scaled (nats); β·Q is the certainty equivalent in reward units. Small β is
+/// optimistic: the gamble wins; large β approaches the expected return, and the sure −5 wins.
+/// The switch is at β* = 5/ln 9 exactly ([`envs::risky_arm`](crate::envs::risky_arm())).
+///
+/// ```
+/// use riskmdp::{Beta, Method, SolveOptions, solve_optimal};
+/// let mdp = riskmdp::envs::risky_arm();
+/// let (s, left, right) = (0, 0, 1);
+/// for beta in [0.5, 5.0 / 9f64.ln(), 10.0] {
+///     let q = solve_optimal(&mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())?.q0();
+///     let (ce_left, ce_right) = (beta * q[[s, left]], beta * q[[s, right]]);
+///     // Closed forms (Eq. 15): β·Q(S,left) = −5, β·Q(S,right) = β·log(0.9·e^{−10/β} + 0.1).
+///     assert!((ce_left + 5.0).abs() < 1e-9);
+///     assert!((ce_right - beta * (0.9 * (-10.0 / beta).exp() + 0.1).ln()).abs() < 1e-9);
+///     println!("β = {beta:.4}: β·Q(S,left) = {ce_left:.4}, β·Q(S,right) = {ce_right:.4}");
+/// }
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+///
+/// # 3. Posterior dynamics
+///
+/// The optimal variational dynamics tilt P toward high value: q(s'|s,a) ∝ P(s'|s,a)·exp V(s')
+/// (Eq. 4). At small β the gambler believes in the lucky outcome B.
+///
+/// ```
+/// use riskmdp::{Beta, Method, SolveOptions, solve_optimal, operators::posterior_row};
+/// let mdp = riskmdp::envs::risky_arm();
+/// for beta in [0.5, 10.0] {
+///     let v = solve_optimal(&mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())?.v0();
+///     let q = posterior_row(&mdp, v.as_slice().expect("contiguous"), 0, 1); // (s', q) pairs of (S, right)
+///     let q_a = q.iter().find(|&&(j, _)| j == 1).map_or(0.0, |&(_, p)| p);
+///     let closed_form = 0.9 * (-10.0 / beta).exp() / (0.9 * (-10.0 / beta).exp() + 0.1);
+///     assert!((q_a - closed_form).abs() < 1e-12);
+///     println!("β = {beta}: q(A | S, right) = {q_a:.3e} (P = 0.9)");
+/// }
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+///
+/// # 4. The exponential utility (Eq. 6)
+///
+/// With γ = 1 and a horizon, β·V_π(s) *is* the exponential utility β·log E[exp(Σ r/β)] of the
+/// policy's return. [`utility::exponential_utility`](crate::utility::exponential_utility)
+/// enumerates the trajectories; the backward induction of
+/// [`solve_policy`](crate::solve_policy) gives the same number.
+///
+/// ```
+/// use riskmdp::{Beta, Policy, SolveOptions, solve_policy, utility::exponential_utility};
+/// let mdp = riskmdp::envs::risky_arm().with_horizon(Some(2))?;
+/// let beta = Beta::new(3.0)?;
+/// let gamble = Policy::deterministic(&mdp, &[1, 0, 0, 0, 0, 0])?; // `right` at S
+/// let enumerated = exponential_utility(&mdp, beta, &gamble, 0, 1_000)?;
+/// let backward = solve_policy(&mdp, beta, &gamble, SolveOptions::default())?.v0();
+/// assert!((enumerated.certainty_equivalent - 3.0 * backward[0]).abs() < 1e-12);
+/// // Jensen: for every β > 0 the certainty equivalent lies above the expected return (−9 here):
+/// // the β-scaled backups are optimistic, the more so the smaller β.
+/// assert!(enumerated.certainty_equivalent > enumerated.mean);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+///
+/// # 5. The ELBO and its gap (Eq. 7)
+///
+/// For any variational q(τ), `E_q[Σ r]/β − KL(q ‖ p_π) ≤ V_π(s)`, with equality at the
+/// posterior ([`utility::posterior`](crate::utility::posterior)). Taking q = the prior itself
+/// (no tilt) leaves a gap.
+///
+/// ```
+/// use riskmdp::utility::{Variational, elbo, posterior};
+/// use riskmdp::{Beta, Policy, SolveOptions, solve_policy};
+/// let mdp = riskmdp::envs::risky_arm().with_horizon(Some(2))?;
+/// let beta = Beta::new(3.0)?;
+/// let prior = Policy::uniform(&mdp);
+/// let v = solve_policy(&mdp, beta, &prior, SolveOptions::default())?.v0();
+///
+/// let tight = elbo(&mdp, beta, &prior, &posterior(&mdp, beta, &prior)?)?;
+/// assert!((tight[0] - v[0]).abs() < 1e-12); // equality at the posterior
+///
+/// let p = mdp.transitions().into_owned();
+/// let untilted = Variational {
+///     policy: ndarray::stack![ndarray::Axis(0), prior.at(0), prior.at(1)],
+///     dynamics: vec![p.clone(), p],
+/// };
+/// let gap = v[0] - elbo(&mdp, beta, &prior, &untilted)?[0];
+/// assert!(gap > 1e-3);
+/// println!("ELBO gap of the untilted q: {gap:.4} nats");
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+///
+/// # 6. The β dual (Eqs. 8–9)
+///
+/// β-VMBPO adapts β so that the posterior dynamics stay within a KL budget ε of the true
+/// ones. [`dual::kl_roots`](crate::dual::kl_roots) finds every β with KL_β = ε (KL_β need not
+/// be monotone); [`dual::dual_descent`](crate::dual::dual_descent) runs the update
+/// β ← clamp(β − η·(ε − KL_β), β_min, 1e7) and, with a small enough step, settles on a stable
+/// root.
+///
+/// ```
+/// use riskmdp::dual::{DualDescent, dual_descent, kl_roots};
+/// use riskmdp::{SolveOptions, utility::KlWeights};
+/// let mdp = riskmdp::envs::risky_arm();
+/// let epsilon = 0.05;
+/// let scan = kl_roots(&mdp, epsilon, (1e-3, 1e7), 121, KlWeights::Uniform, SolveOptions::default())?;
+/// assert_eq!(scan.stable_roots.len(), 1);
+/// let settings =
+///     DualDescent { epsilon, beta0: 1.0, lr: 20.0, steps: 60, beta_min: 1e-3, weights: KlWeights::Uniform };
+/// let path = dual_descent(&mdp, settings, SolveOptions::default())?;
+/// let last = path.last().expect("steps + 1 points");
+/// assert!((last.beta - scan.stable_roots[0]).abs() < 1e-6 * last.beta);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+pub mod tutorial {}

@@ -24,50 +24,68 @@
 //! return. With γ = 1 and no horizon the risk-seeking value can be infinite; the solvers
 //! certify finiteness (or report [`Error::InfiniteValue`]) instead of looping.
 //!
-//! # Module map (reading order)
+//! Start with the [tutorial](doc::tutorial): the risky arm of Fig. 1 written in code, solved
+//! at three β, its posterior dynamics, exponential utility, ELBO gap and β dual.
 //!
-//! * [`mdp`] — the validated model and its JSON format; [`transitions`] — P, dense or sparse;
-//!   [`policy`] — policies; [`risk`] — the risk parameter β.
-//! * [`logsumexp`] — stable `log E_p[exp x]` kernels (the fast one-shift-per-sweep backup the
-//!   solvers use is crate-private, tested against [`operators::backup`]).
-//! * [`operators`] — T_π, T*, soft values, posteriors.
-//! * [`solve`] — evaluation, improvement, policy and value iteration, finite horizon, β = ∞.
-//! * [`utility`] — exponential utility by enumeration, ELBO, KL, occupancy.
-//! * [`dual`] — the β dual: descent trajectories and all roots of KL_β = ε.
-//! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Fig. 1).
-//! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff gridworlds
-//!   (Fig. 2), and the cliff world scaled to n×n.
-//! * [`plot`] — the figures: β sweeps (Fig. 1) and gridworld dynamics and paths (Fig. 2), as PNG
-//!   and SVG, with a bundled font.
-//! * [`verify`] — the theory verifier: Theorems 4.1–4.4, Eqs. 6–7, the β limits and Fig. 1 as
-//!   properties over random MDPs (used by `tests/` and `riskmdp verify`).
+//! # Module map (reading order: the paper's)
+//!
+//! * [`mdp`] — the model: a validated [`TabularMdp`], its JSON file format ([`transitions`]:
+//!   P, dense or sparse rows).
+//! * [`risk`] — the risk parameter β; [`policy`] — stationary or time-dependent π.
+//! * [`logsumexp`] — the stable `log E_p[exp x]` every backup is made of.
+//! * [`operators`] — Eqs. 2–5, 15 and Lemma 4.1: the soft value and the max
+//!   ([`operators::Aggregation`]), the backup, T_π, T*, the posterior dynamics and policy.
+//! * [`solve`] — Theorems 4.1–4.3: policy evaluation, greedy improvement, policy and value
+//!   iteration, finite horizon, the risk-neutral β = ∞ reference.
+//! * [`utility`] — Eqs. 6–8: the exponential utility, the ELBO, KL and occupancy.
+//! * [`dual`] — Eq. 9: dual descent on β and every root of KL_β = ε.
+//! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Figs. 1, 3).
+//! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff
+//!   gridworlds (Fig. 2).
+//! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
+//!   bugs that must fail them.
+//! * [`plot`] — the figures, PNG and SVG, with a bundled font.
+//! * [`report`] — what each command of `riskmdp` prints, as data (`--json`).
 //! * [`mod@bench`] — `riskmdp bench`: the sweep against the memory-bandwidth floor.
-//! * [`tolerance`] — named tolerances and the policy for using them; [`io`] — atomic writes.
-//! * [`doc::paper_map`] — Eq./Theorem/Figure → item → test.
+//! * [`tolerance`] — named tolerances and the policy for using them; [`error`] — the one
+//!   error type.
+//! * [`doc`] — the [tutorial](doc::tutorial) and the [paper map](doc::paper_map): Eq./Theorem
+//!   → item → test.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
-pub mod bench;
-pub mod doc;
-pub mod dual;
-pub mod envs;
-pub mod error;
-pub mod io;
-mod kernel;
-pub mod logsumexp;
 pub mod mdp;
-pub mod operators;
-pub mod plot;
-pub mod policy;
-pub mod report;
-pub mod risk;
-pub mod solve;
-pub mod sweep;
-pub mod tolerance;
 pub mod transitions;
+
+pub mod policy;
+pub mod risk;
+
+pub mod logsumexp;
+pub mod operators;
+
+mod kernel;
+pub mod solve;
+
 pub mod utility;
+
+pub mod dual;
+pub mod sweep;
+
+pub mod envs;
+
 pub mod verify;
+
+pub mod plot;
+
+pub mod bench;
+pub mod report;
+
+pub mod error;
+mod io;
+pub mod tolerance;
+
+pub mod doc;
 
 pub use error::{Error, Result};
 pub use mdp::{GridShape, MdpSpec, TabularMdp};

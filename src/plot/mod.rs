@@ -5,7 +5,7 @@
 //! * [`gridworld`] — Fig. 2 style: dynamics as arrows on a grid, greedy paths.
 //!
 //! The output format follows the file extension (`.png` or `.svg`). Every figure is drawn in
-//! memory first and written with [`write_atomic`](crate::io::write_atomic): a failure never
+//! memory first and written atomically (a temporary file renamed into place): a failure never
 //! leaves a partial file behind.
 
 use std::path::Path;
