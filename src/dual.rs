@@ -173,7 +173,9 @@ pub fn kl_roots(
     check_epsilon(epsilon)?;
     let grid = log_grid(beta_min, beta_max, points)?;
     let f = |beta: f64| -> Result<f64> { Ok(kl_at(mdp, Beta::new(beta)?, weights, options)? - epsilon) };
-    let values = grid.iter().map(|&b| f(b)).collect::<Result<Vec<_>>>()?;
+    // Keep KL_β itself for the curve: (KL − ε) + ε would round tiny KLs to a few digits.
+    let kls = grid.iter().map(|&b| kl_at(mdp, Beta::new(b)?, weights, options)).collect::<Result<Vec<_>>>()?;
+    let values: Vec<f64> = kls.iter().map(|kl| kl - epsilon).collect();
     let mut crossings = Vec::new();
     for i in 0..grid.len() - 1 {
         let (fa, fb) = (values[i], values[i + 1]);
@@ -211,7 +213,7 @@ pub fn kl_roots(
         roots,
         stable_roots,
         jumps: crossings.into_iter().filter(|c| c.jump).collect(),
-        kl_curve: grid.iter().zip(&values).map(|(&b, &v)| [b, v + epsilon]).collect(),
+        kl_curve: grid.iter().zip(&kls).map(|(&b, &kl)| [b, kl]).collect(),
     })
 }
 

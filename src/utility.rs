@@ -22,7 +22,7 @@ use ndarray::{Array1, Array2, Array3, Axis};
 use crate::error::{Error, Result};
 use crate::logsumexp::log_expect_exp;
 use crate::mdp::TabularMdp;
-use crate::operators::{posterior_dynamics, posterior_policy, posterior_row};
+use crate::operators::{posterior_dynamics, posterior_policy};
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::evaluate_finite_horizon;
@@ -194,20 +194,52 @@ pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
     out
 }
 
+/// `g(d) = d·e^d − e^d + 1 = Σ_{n≥2} (n−1)·dⁿ/n!` — non-negative, ≈ d²/2 near 0 — summed as
+/// a series where the closed form would cancel.
+fn kl_summand(d: f64) -> f64 {
+    if d == f64::NEG_INFINITY {
+        return 1.0;
+    }
+    if d.abs() >= 0.5 {
+        return 1.0 + d.exp() * (d - 1.0);
+    }
+    let (mut power, mut sum) = (d, 0.0); // power = dⁿ/n!
+    for n in 2..60 {
+        power *= d / n as f64;
+        let term = (n - 1) as f64 * power;
+        sum += term;
+        if term.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+    }
+    sum
+}
+
 /// KL(q(·|s,a) ‖ P(·|s,a)) of the posterior dynamics at values V (Eqs. 4, 8), row by row over
 /// the support of P: the same numbers as `kl_per_pair(mdp, &posterior_dynamics(mdp, v))`
 /// without the S×A×S tensor, so it works on large sparse models; 0 at terminal states.
+///
+/// # Formula
+///
+/// ```text
+/// q_j = P_j·e^{d_j},   d_j = V_j − log Σ_k P_k·e^{V_k}                          (Eq. 4)
+/// KL(q ‖ P) = Σ_j q_j·d_j = Σ_j P_j·g(d_j),   g(d) = d·e^d − e^d + 1 ≥ 0
+/// ```
+///
+/// (the second form adds Σ_j P_j·(1 − e^{d_j}) = 0). As β → ∞ the tilt vanishes and
+/// KL ≈ Var_P(V)/2 is second order in the spread of V: `Σ q·log(q/P)` would lose all but a few
+/// digits to cancellation (3 left at β = 1e7 on the risky arm), while every term of `Σ P·g(d)`
+/// is non-negative. The `d_j` are formed after shifting by max V, with `log1p`, so they are
+/// exact to a few ulps of themselves.
 pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
-            let row = mdp.row(s, a);
-            let kl: f64 = posterior_row(mdp, v, s, a)
-                .into_iter()
-                .filter(|&(_, q)| q > 0.0)
-                .map(|(j, q)| q * (q / row.get(j)).ln())
-                .sum();
-            out[[s, a]] = kl.max(0.0);
+            let support: Vec<(usize, f64)> = mdp.row(s, a).iter().filter(|&(_, p)| p > 0.0).collect();
+            let m = support.iter().map(|&(j, _)| v[j]).fold(f64::NEG_INFINITY, f64::max);
+            let (p, shifted): (Vec<f64>, Vec<f64>) = support.iter().map(|&(j, p)| (p, v[j] - m)).unzip();
+            let log_z = log_expect_exp(&p, &shifted); // log Z − m, via log1p when the mass is near m
+            out[[s, a]] = p.iter().zip(&shifted).map(|(&p, &x)| p * kl_summand(x - log_z)).sum();
         }
     }
     out

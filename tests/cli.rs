@@ -74,8 +74,9 @@ fn solve_evaluates_a_given_policy_and_both_methods_agree() {
     let vi = json_of(&["solve", ARM, "--beta", "0.7", "--json"]);
     let pi = json_of(&["solve", ARM, "--beta", "0.7", "--method", "policy-iteration", "--json"]);
     for s in 0..6 {
+        // Relative to the values themselves (V(B) and the terminal values are exactly 0).
         let (a, b) = (vi["v"][s].as_f64().unwrap(), pi["v"][s].as_f64().unwrap());
-        assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0));
+        assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()), "state {s}: {a} vs {b}");
     }
 }
 
@@ -121,9 +122,22 @@ fn sweep_finds_the_exact_switch() {
     assert!(text.contains("greedy switches from `right` to `left` at β = 2.2755980665"), "{text}");
 }
 
+/// KL(q_β(·|S,right) ‖ P(·|S,right)) of the risky arm in closed form: q(A) = 0.9·e^{−10/β} /
+/// (0.9·e^{−10/β} + 0.1) (Eq. 4), q(B) = 1 − q(A). Every other pair is deterministic (KL 0).
+/// Written with δ = q(A) − 0.9 = 0.09·expm1(−10/β)/(0.9·e^{−10/β} + 0.1) and log1p, so that the
+/// two O(δ) terms cancel to the O(δ²) result without losing more than ~1e-16/δ of it.
+fn kl_right(beta: f64) -> f64 {
+    let w = 0.9 * (-10.0 / beta).exp();
+    let delta = 0.09 * (-10.0 / beta).exp_m1() / (w + 0.1);
+    let (qa, qb) = (w / (w + 0.1), 0.1 / (w + 0.1));
+    let term = |q: f64, relative_change: f64| if q > 0.0 { q * relative_change.ln_1p() } else { 0.0 }; // 0·log 0 = 0
+    term(qa, delta / 0.9) + term(qb, -delta / 0.1)
+}
+
 #[test]
 fn dual_roots_satisfy_the_constraint() {
-    // Uniform weights: KL_β = KL(q_β(·|S,right) ‖ P(·|S,right)) / 6, continuous and decreasing.
+    // Uniform weights over the 6 non-terminal pairs (S, A, B × left, right):
+    // KL_β = kl_right(β)/6, continuous and decreasing in β.
     let out = json_of(&[
         "dual",
         ARM,
@@ -144,24 +158,41 @@ fn dual_roots_satisfy_the_constraint() {
     let roots = out["roots"].as_array().unwrap();
     assert_eq!(roots.len(), 1, "{out}");
     assert_eq!(out["stable_roots"], out["roots"]);
-    let mdp = riskmdp::TabularMdp::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ARM)).unwrap();
-    let kl_at =
-        |beta: f64, w| riskmdp::dual::kl_at(&mdp, riskmdp::Beta::new(beta).unwrap(), w, Default::default()).unwrap();
+    // The root of kl_right(β)/6 = 0.05, found here independently of the crate: kl_right
+    // decreases in β, so halve [1, 100] (kl_right(1)/6 ≈ 0.38 > ε > kl_right(100)/6).
+    let (mut lo, mut hi) = (1.0f64, 100.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if kl_right(mid) / 6.0 > 0.05 { lo = mid } else { hi = mid }
+    }
     let root = roots[0].as_f64().unwrap();
-    assert!((kl_at(root, riskmdp::utility::KlWeights::Uniform) - 0.05).abs() < 1e-9);
+    assert!((root - lo).abs() <= 1e-9 * lo, "root {root}, closed form {lo}");
     assert_eq!(out["trajectory"].as_array().unwrap().len(), 61);
     let last = out["beta"].as_f64().unwrap();
     assert!((last - root).abs() < 1e-3 * root, "dual descent ends at {last}, root {root}");
     assert_eq!(out["kl_curve"].as_array().unwrap().len(), 40);
+    for point in out["kl_curve"].as_array().unwrap() {
+        let (beta, kl) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
+        let exact = kl_right(beta) / 6.0;
+        assert!((kl - exact).abs() <= 1e-9 * exact, "KL at β = {beta}: {kl} vs {exact}");
+    }
 
-    // Occupancy weights: the greedy policy leaves the risky arm at β = 5/ln 9, where KL_β drops
-    // from ≈ 0.879 to 0 — a jump across ε, not a root.
+    // Occupancy weights: below β* = 5/ln 9 the greedy policy gambles; its occupancy from S is
+    // d(S,right) = 1, d(A,·) = 0.9, d(B,·) = 0.1 (Σ d = 2), so KL_β = kl_right(β)/2, which at
+    // β* is (0.1·ln(1/9) + 0.9·ln 9)/2 = 0.4·ln 9 ≈ 0.879 (q(A) = 0.1 there). Above β* the policy
+    // takes the sure `left` and KL_β = 0: a jump across ε, not a root.
     let out = json_of(&["dual", ARM, "--epsilon", "0.05", "--points", "40", "--json"]);
     assert!(out["roots"].as_array().unwrap().is_empty(), "{out}");
     let jump = out["jumps"][0]["beta"].as_f64().unwrap();
-    assert!((jump - 5.0 / 9f64.ln()).abs() < 1e-9, "{jump}");
+    let switch = 5.0 / 9f64.ln();
+    assert!((jump - switch).abs() < 1e-9, "{jump}");
     assert_eq!(out["jumps"][0]["stable"], true);
-    assert!((kl_at(jump * 0.999, Default::default()) - 0.879).abs() < 0.01);
+    assert!((kl_right(switch) / 2.0 - 0.4 * 9f64.ln()).abs() < 1e-12);
+    for point in out["kl_curve"].as_array().unwrap() {
+        let (beta, kl) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
+        let exact = if beta < switch { kl_right(beta) / 2.0 } else { 0.0 };
+        assert!((kl - exact).abs() <= 1e-9 * exact, "KL at β = {beta}: {kl} vs {exact}");
+    }
 }
 
 #[test]
@@ -216,4 +247,44 @@ fn bench_reports_the_sweep_against_the_floor() {
     assert_clean_failure(&["bench", "--states", "0"], "states");
     assert_clean_failure(&["bench", "--grid", "3"], "grid");
     assert_clean_failure(&["bench", "--grid", "20", "--states", "10"], "cannot be used with");
+}
+
+/// `--json` is the library's report, field for field, and the text table prints the report's
+/// numbers: nothing is computed in the command line.
+#[test]
+fn the_cli_prints_the_library_reports() {
+    use riskmdp::report;
+    use riskmdp::{Beta, Method, SolveOptions, TabularMdp};
+    let mdp = TabularMdp::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ARM)).unwrap();
+    let solved = report::solve(&mdp, Beta::new(0.7).unwrap(), None, Method::ValueIteration, SolveOptions::default())
+        .unwrap()
+        .report;
+    assert_eq!(json_of(&["solve", ARM, "--beta", "0.7", "--json"]), serde_json::to_value(&solved).unwrap());
+    let swept = report::sweep(&mdp, Some("S"), (0.1, 100.0, 9), SolveOptions::default()).unwrap();
+    let args = ["sweep", ARM, "--beta-min", "0.1", "--beta-max", "100", "--points", "9", "--state", "S", "--json"];
+    assert_eq!(json_of(&args), serde_json::to_value(&swept).unwrap());
+    let dual = report::dual(
+        &mdp,
+        0.05,
+        riskmdp::utility::KlWeights::Uniform,
+        (1e-3, 1e7, 30),
+        None,
+        SolveOptions::default().tol(1e-10),
+    )
+    .unwrap();
+    let args = ["dual", ARM, "--epsilon", "0.05", "--weights", "uniform", "--points", "30", "--json"];
+    assert_eq!(json_of(&args), serde_json::to_value(&dual).unwrap());
+
+    // The table: every β·V, E[return] and β·Q cell of a non-terminal state is the report's
+    // number as printed with 6 decimals.
+    let text = String::from_utf8(riskmdp(&["solve", ARM, "--beta", "0.7"]).stdout).unwrap();
+    let (ce, ce_q) = (solved.certainty_equivalent.first(), solved.certainty_equivalent_q.first());
+    for (s, line) in text.lines().skip(3).take(3).enumerate() {
+        let cells: Vec<f64> = line.split_whitespace().filter_map(|c| c.parse().ok()).collect();
+        let expected = [solved.v.first()[s], ce[s], solved.expected_return[s], ce_q[s][0], ce_q[s][1]];
+        assert_eq!(cells.len(), expected.len(), "{line}");
+        for (printed, exact) in cells.iter().zip(expected) {
+            assert!((printed - exact).abs() <= 5e-7, "{line}: {printed} vs {exact}");
+        }
+    }
 }
