@@ -373,3 +373,16 @@ fn a_small_file_cannot_ask_for_a_huge_table() {
     let err = TabularMdp::from_json_str(&text, "big.json").unwrap_err();
     assert!(matches!(&err, Error::Shape { field, .. } if field == "transitions[0][0]"), "{err}");
 }
+
+#[test]
+fn a_sparse_model_whose_rows_are_all_empty_saves_and_loads_back() {
+    // Found by tests/fuzz_model_file.rs: one terminal state with the sparse row [[0, -0.0]]
+    // is stored with no entry; saved naively as `[]`, it read back as a dense row of length 0.
+    let text = r#"{"states": 2, "actions": 1, "gamma": 1.0, "terminal": [true, true],
+                   "transitions": [[[[0, -0.0]]], [[]]], "rewards": [[1.5], [0]]}"#;
+    let mdp = TabularMdp::from_json_str(text, "empty.json").expect("terminal rows may be empty");
+    assert!(mdp.is_sparse() && mdp.nonzeros() == 0);
+    let back = TabularMdp::from_json_str(&mdp.to_json_string(), "saved.json").expect("loads back");
+    assert!(back.is_sparse() && back.nonzeros() == 0);
+    assert_eq!(back.to_json_string(), mdp.to_json_string());
+}

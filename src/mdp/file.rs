@@ -295,6 +295,11 @@ impl TabularMdp {
 
     /// The model in the JSON file format (pretty-printed).
     pub fn to_json_string(&self) -> String {
+        // A sparse row with no entry prints as `[]`, which reads back as a (too short) dense row
+        // when no other row is sparse. That happens only when every row is empty (every state
+        // terminal): then the first row is written as `[[0, 0]]`, a sparse row whose zero
+        // entry is dropped on loading.
+        let all_rows_empty = self.is_sparse() && self.nonzeros() == 0;
         let file = MdpFile {
             name: Some(self.name.clone()),
             states: Value::from(self.state_names.clone()),
@@ -308,6 +313,7 @@ impl TabularMdp {
                     (0..self.n_actions())
                         .map(|a| match self.row(s, a) {
                             Row::Dense(p) => RowJson::Dense(p.to_vec()),
+                            _ if all_rows_empty && (s, a) == (0, 0) => RowJson::Sparse(vec![(0, 0.0)]),
                             row @ Row::Sparse { .. } => RowJson::Sparse(row.iter().collect()),
                         })
                         .collect()
