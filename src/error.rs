@@ -6,12 +6,13 @@
 /// Everything that can go wrong in `riskmdp`.
 ///
 /// Messages read like `transitions[3][1] (state `cliff_3`, action `left`): row sums to 0.97,
-/// expected 1 within 1e-9`. Tests match variants, not strings.
+/// expected 1 within 1e-9`, always on one line (text from outside has its control characters
+/// escaped). Tests match variants, not strings.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", one_line(.path), .source)]
     Io {
         /// The path as given.
         path: String,
@@ -19,7 +20,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A file is not valid JSON or does not have the expected structure.
-    #[error("{path}: {message}")]
+    #[error("{}: {}", one_line(.path), one_line(.message))]
     Json {
         /// The path as given.
         path: String,
@@ -83,7 +84,7 @@ pub enum Error {
         beta: f64,
     },
     /// A named parameter is out of its range.
-    #[error("{name}: {message}")]
+    #[error("{}: {}", one_line(.name), one_line(.message))]
     InvalidParameter {
         /// The parameter, e.g. `--tol`.
         name: String,
@@ -142,13 +143,13 @@ pub enum Error {
         beta: f64,
     },
     /// A computation needs a horizon (or no horizon) and the model does not have one.
-    #[error("{what}")]
+    #[error("{}", one_line(.what))]
     Unsupported {
         /// What was asked and why it cannot be done.
         what: String,
     },
     /// A figure could not be drawn or encoded.
-    #[error("{path}: cannot draw the figure: {message}")]
+    #[error("{}: cannot draw the figure: {}", one_line(.path), one_line(.message))]
     Plot {
         /// The output path.
         path: String,
@@ -161,6 +162,23 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+}
+
+/// Text that came from outside (a path, a key, a parser's message) on one line: control
+/// characters such as line breaks are escaped (`\n`), so that every error prints as one line.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A number as a person writes it: `2.5`, `1e-300`, `1e7`.

@@ -9,7 +9,6 @@
 use ndarray::Array3;
 
 use crate::logsumexp::log_expect_exp;
-use serde::{Deserialize, Serialize};
 
 /// How a model's transitions are given in code: all S probabilities per row, or the nonzero
 /// ones as `(s', p)` pairs.
@@ -31,14 +30,6 @@ impl From<Vec<Vec<Vec<(usize, f64)>>>> for TransitionSpec {
     fn from(rows: Vec<Vec<Vec<(usize, f64)>>>) -> Self {
         TransitionSpec::Sparse(rows)
     }
-}
-
-/// One row in the JSON file: S numbers, or `[s', p]` pairs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum RowJson {
-    Dense(Vec<f64>),
-    Sparse(Vec<(usize, f64)>),
 }
 
 /// Compressed sparse rows, one row per (s, a).

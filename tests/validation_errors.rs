@@ -223,3 +223,166 @@ fn values_beyond_f64_are_an_error_not_infinity() {
     assert!(matches!(err, Error::Overflow { .. }));
     assert!(err.to_string().contains("beta = 1e-300"), "{err}");
 }
+
+/// The message of a rejected file: one line, naming the JSON path of the bad value.
+fn json_message(v: &Value) -> String {
+    let err = load(v).expect_err("must be rejected");
+    assert!(matches!(err, Error::Json { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(!text.contains('\n'), "one line: {text:?}");
+    text
+}
+
+#[test]
+fn wrong_types_name_their_json_path() {
+    let mut v = risky_arm();
+    v["rewards"][2] = json!("zero");
+    let text = json_message(&v);
+    assert!(text.starts_with("test.json: rewards[2]: invalid type: string"), "{text}");
+    let mut v = risky_arm();
+    v["rewards"][2][1] = json!(null);
+    assert!(json_message(&v).contains("rewards[2][1]: invalid type: null, expected f64"));
+    let mut v = risky_arm();
+    v["gamma"] = json!("0.9");
+    assert!(json_message(&v).contains("gamma: invalid type: string \"0.9\""));
+    let mut v = risky_arm();
+    v["horizon"] = json!(-1);
+    assert!(json_message(&v).contains("horizon: invalid value: integer `-1`"));
+    let mut v = risky_arm();
+    v["grid"] = json!({"rows": 2, "cols": 3, "depth": 1});
+    assert!(json_message(&v).contains("unknown field `depth`"));
+    let text = json_message(&json!([1, 2]));
+    assert!(text.contains("expected an MDP file: a JSON object with the fields states, actions"), "{text}");
+    let mut v = risky_arm();
+    v.as_object_mut().unwrap().remove("gamma");
+    assert!(json_message(&v).contains("missing field `gamma`"));
+    let text = format!("{} {{}}", risky_arm());
+    assert!(
+        matches!(TabularMdp::from_json_str(&text, "x.json"), Err(Error::Json { message, .. }) if message.contains("trailing characters"))
+    );
+}
+
+#[test]
+fn a_bad_row_says_what_a_row_must_be() {
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!({"A": 0.9, "B": 0.1});
+    let text = json_message(&v);
+    assert!(
+        text.contains(
+            "transitions[0][1]: invalid type: map, expected a row (each row must be a list of S probabilities or a list of [next state, probability] pairs)"
+        ),
+        "{text}"
+    );
+    // One bad entry: the path goes down to it.
+    let mut v = risky_arm();
+    v["transitions"][3][0] = json!([0, 0, 0, "one", 0, 0]);
+    let text = json_message(&v);
+    assert!(text.contains("transitions[3][0][3]: invalid type: string \"one\", expected a probability"), "{text}");
+    // Probabilities and pairs mixed in one row.
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([[1, 0.9], 0.1]);
+    let text = json_message(&v);
+    assert!(
+        text.contains("transitions[0][1]: a row mixes probabilities and [next state, probability] pairs"),
+        "{text}"
+    );
+    // A pair of three, and a next state that is not an index.
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([[1, 0.9, 0], [2, 0.1]]);
+    assert!(json_message(&v).contains("transitions[0][1][0]: a [next state, probability] pair has exactly 2 entries"));
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([[1.5, 0.9], [2, 0.1]]);
+    let text = json_message(&v);
+    assert!(
+        text.contains("transitions[0][1][0][0]: invalid type: floating point `1.5`, expected the next state"),
+        "{text}"
+    );
+    // Every row error ends with what a row must be.
+    assert!(text.contains("(each row must be a list of S probabilities or a list of [next state, probability] pairs)"));
+}
+
+#[test]
+fn sparse_and_dense_rows_still_mix_across_rows() {
+    // Row form is per row: a sparse row among dense ones makes the model sparse, same numbers.
+    let mut v = risky_arm();
+    v["transitions"][0][1] = json!([[2, 0.1], [1, 0.9]]);
+    let mdp = load(&v).expect("a sparse row is allowed");
+    assert!(mdp.is_sparse());
+    assert_eq!(mdp.transition_row(0, 1).to_vec(), vec![0.0, 0.9, 0.1, 0.0, 0.0, 0.0]);
+    // An empty row is a dense row of the wrong length.
+    let mut v = risky_arm();
+    v["transitions"][1][0] = json!([]);
+    assert!(matches!(load(&v), Err(Error::Shape { field, expected: 6, found: 0, .. }) if field == "transitions[1][0]"));
+}
+
+#[test]
+fn names_with_line_breaks_are_rejected_so_errors_stay_one_line() {
+    let mut v = risky_arm();
+    v["states"][1] = json!("A\nB");
+    let err = load(&v).unwrap_err();
+    assert!(matches!(&err, Error::InvalidParameter { name, .. } if name == "states[1]"), "{err}");
+    assert!(!err.to_string().contains('\n'));
+    let mut v = risky_arm();
+    v["actions"][0] = json!("le\u{7}ft");
+    assert!(matches!(load(&v), Err(Error::InvalidParameter { name, .. }) if name == "actions[0]"));
+    // Text from outside (a path, a key) is escaped in every message.
+    let err = Error::InvalidParameter { name: "--state".into(), message: "no state named `a\nb`".into() };
+    assert_eq!(err.to_string(), "--state: no state named `a\\nb`");
+    let mut v = risky_arm();
+    v["gam\nma"] = json!(1);
+    assert!(json_message(&v).contains("unknown field `gam\\nma`"));
+}
+
+#[test]
+fn a_horizon_beyond_memory_is_an_error_not_an_abort() {
+    // T·S·A = 10¹²·6·2 time-indexed values would abort the solver's allocation.
+    let mut v = risky_arm();
+    v["horizon"] = json!(1_000_000_000_000u64);
+    let mdp = load(&v);
+    assert!(matches!(&mdp, Err(Error::InvalidParameter { name, .. }) if name == "horizon"), "{mdp:?}");
+    // 2²⁸ / 12 = 22 369 621 steps is the largest horizon of the 6-state, 2-action arm.
+    v["horizon"] = json!(22_369_621);
+    assert!(load(&v).is_ok());
+    v["horizon"] = json!(22_369_622);
+    assert!(load(&v).is_err());
+    let arm = load(&risky_arm()).unwrap();
+    assert!(matches!(arm.with_horizon(Some(usize::MAX)), Err(Error::InvalidParameter { .. })));
+}
+
+#[test]
+fn a_small_file_cannot_ask_for_a_huge_table() {
+    // 200 000 states and actions declared with empty rows: a table of S·A = 4·10¹⁰ rewards
+    // (or S²·A transitions) allocated before the short rows are seen would abort the process.
+    let n = 200_000;
+    let empty = |k: usize| format!("[{}]", vec!["[]"; k].join(","));
+    let mut blocks = vec![empty(n)];
+    blocks.extend(std::iter::repeat_n("[]".to_string(), n - 1));
+    let text = format!(
+        r#"{{"states": {n}, "actions": {n}, "gamma": 0.9, "transitions": [{}], "rewards": {}}}"#,
+        blocks.join(","),
+        empty(n)
+    );
+    let err = TabularMdp::from_json_str(&text, "big.json").unwrap_err();
+    assert!(matches!(&err, Error::Shape { field, found: 0, .. } if field == "rewards[0]"), "{err}");
+    // One action: rewards pass (S rows of 1), the dense S×1×S tensor is never allocated.
+    let text = format!(
+        r#"{{"states": {n}, "actions": 1, "gamma": 0.9, "transitions": [{}], "rewards": [{}]}}"#,
+        vec!["[[]]"; n].join(","),
+        vec!["[0]"; n].join(",")
+    );
+    let err = TabularMdp::from_json_str(&text, "big.json").unwrap_err();
+    assert!(matches!(&err, Error::Shape { field, .. } if field == "transitions[0][0]"), "{err}");
+}
+
+#[test]
+fn a_sparse_model_whose_rows_are_all_empty_saves_and_loads_back() {
+    // Found by tests/fuzz_model_file.rs: one terminal state with the sparse row [[0, -0.0]]
+    // is stored with no entry; saved naively as `[]`, it read back as a dense row of length 0.
+    let text = r#"{"states": 2, "actions": 1, "gamma": 1.0, "terminal": [true, true],
+                   "transitions": [[[[0, -0.0]]], [[]]], "rewards": [[1.5], [0]]}"#;
+    let mdp = TabularMdp::from_json_str(text, "empty.json").expect("terminal rows may be empty");
+    assert!(mdp.is_sparse() && mdp.nonzeros() == 0);
+    let back = TabularMdp::from_json_str(&mdp.to_json_string(), "saved.json").expect("loads back");
+    assert!(back.is_sparse() && back.nonzeros() == 0);
+    assert_eq!(back.to_json_string(), mdp.to_json_string());
+}

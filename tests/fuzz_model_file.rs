@@ -1,0 +1,540 @@
+//! Claim: the model loader takes *any* text. Every input to [`TabularMdp::from_json_str`] ends
+//! in a valid model — every number finite, every non-terminal row a distribution, saved and
+//! loaded back alike, and solvable at β = 1 to finite values or a typed error — or in one
+//! non-empty error line; never a panic, a hang or an abort.
+//!
+//! Inputs are drawn from ten families: mutated shipped models (a value replaced by an odd one,
+//! a key deleted, added or duplicated, a type changed, a probability moved), numbers spelt as
+//! odd raw text (`NaN`, `Infinity`, `1e400`, `-0`, `0x10`, …), truncated files, byte noise,
+//! random bytes, deep nesting, huge and empty arrays, random JSON with the file's keys, and
+//! small random models written by hand. Seeds: `examples/mdps/*.json`, the risky arm with
+//! sparse rows and with a horizon.
+//!
+//! Case count: `RISKMDP_FUZZ_CASES` (default 3000, a few seconds in release). The long run:
+//! `RISKMDP_FUZZ_CASES=1000000 cargo test --release --test fuzz_model_file -- --nocapture`.
+
+mod common_fuzz;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use riskmdp::{Beta, Method, Solution, SolveOptions, TabularMdp, tolerance};
+use serde_json::{Map, Value, json};
+
+use common_fuzz::{ODD_NUMBERS, assert_one_line, cases, shown, watched};
+
+/// One case may take this long before the watchdog calls it a hang (the slowest legitimate
+/// case, a 100-state grid solved to the sweep limit, takes well under a second).
+const HANG: Duration = Duration::from_secs(30);
+
+/// Sweep limit of the β = 1 solve: enough to converge on every seed at its own γ, and a bound
+/// on the time a mutated γ close to 1 can take.
+const SOLVE_SWEEPS: usize = 2_000;
+
+/// The raw token that replaces a string placeholder in the printed JSON.
+const RAW: &str = "\u{1}raw";
+
+fn seeds() -> &'static [Value] {
+    static SEEDS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let parse = |text: &str| serde_json::from_str::<Value>(text).expect("shipped models are JSON");
+        let arm = parse(include_str!("../examples/mdps/risky_arm.json"));
+        // The same arm with sparse rows ([s', p] pairs), and with a horizon and γ < 1.
+        let mut sparse = arm.clone();
+        for block in sparse["transitions"].as_array_mut().expect("blocks") {
+            for row in block.as_array_mut().expect("rows") {
+                let pairs: Vec<Value> = row
+                    .as_array()
+                    .expect("row")
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.as_f64().is_some_and(|p| p > 0.0))
+                    .map(|(j, p)| json!([j, p]))
+                    .collect();
+                *row = Value::from(pairs);
+            }
+        }
+        let mut finite = arm.clone();
+        finite["horizon"] = json!(3);
+        finite["gamma"] = json!(0.9);
+        vec![
+            arm,
+            sparse,
+            finite,
+            parse(include_str!("../examples/mdps/cliff_gridworld.json")),
+            parse(include_str!("../examples/mdps/mnm_gridworld.json")),
+        ]
+    })
+}
+
+/// An odd JSON value to put anywhere: wrong types, edge numbers, odd strings, empty and nested
+/// containers, and (rarely) a huge array.
+fn odd_value(rng: &mut ChaCha8Rng) -> Value {
+    match rng.random_range(0..16) {
+        0 => Value::Null,
+        1 => json!(rng.random_bool(0.5)),
+        2 => json!(ODD_NUMBERS[rng.random_range(0..ODD_NUMBERS.len())]),
+        3 => json!(f64::MAX),
+        4 => json!(-0.0),
+        5 => json!(f64::MIN_POSITIVE * rng.random::<f64>()),
+        6 => json!(rng.random::<u64>()),
+        7 => json!(-(rng.random_range(0..1_000_000i64))),
+        8 => json!(rng.random::<f64>() * 3.0 - 1.0),
+        9 => json!([]),
+        10 => json!({}),
+        11 => json!([[]]),
+        12 => json!({"rows": rng.random_range(0..12), "cols": rng.random_range(0..12)}),
+        13 => {
+            let n = if rng.random_bool(0.05) { rng.random_range(0..20_000) } else { rng.random_range(0..8) };
+            let fill = match rng.random_range(0..4) {
+                0 => json!(0),
+                1 => json!(1.0 / n.max(1) as f64),
+                2 => json!([]),
+                _ => json!([0, 1]),
+            };
+            Value::from(vec![fill; n])
+        }
+        14 => json!(rng.random_range(0..u32::MAX as u64)),
+        _ => json!(RAW),
+    }
+}
+
+/// A node of `v` reached by a random walk from the root (stops early with probability 1/4 per
+/// level, so the root's fields are hit as well as single probabilities).
+fn random_node<'a>(v: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
+    let stop = rng.random_bool(0.25);
+    let len = match v {
+        Value::Array(a) => a.len(),
+        Value::Object(o) => o.len(),
+        _ => 0,
+    };
+    if len == 0 || (stop && !v.is_object()) {
+        return v;
+    }
+    let k = rng.random_range(0..len);
+    match v {
+        Value::Array(a) => random_node(&mut a[k], rng),
+        Value::Object(o) => {
+            let key = o.keys().nth(k).cloned().unwrap_or_default();
+            random_node(o.get_mut(&key).expect("key exists"), rng)
+        }
+        _ => unreachable!("len > 0 only for containers"),
+    }
+}
+
+/// The same value as another JSON type.
+fn change_type(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::String(s) => s.parse::<f64>().map_or_else(|_| Value::from(vec![s.clone()]), |x| json!(x)),
+        Value::Array(a) => Value::Object(a.iter().enumerate().map(|(i, x)| (i.to_string(), x.clone())).collect()),
+        Value::Object(o) => Value::from(o.values().cloned().collect::<Vec<_>>()),
+        Value::Bool(b) => json!(u8::from(*b)),
+        Value::Null => json!(0),
+    }
+}
+
+/// The file's keys, each present with probability 3/4, with random values.
+fn random_file(rng: &mut ChaCha8Rng) -> Value {
+    let keys =
+        ["name", "states", "actions", "gamma", "horizon", "initial", "terminal", "transitions", "rewards", "grid"];
+    let mut o = Map::new();
+    for key in keys {
+        if rng.random_bool(0.75) {
+            o.insert(key.to_string(), random_json(rng, 3));
+        }
+    }
+    if rng.random_bool(0.2) {
+        o.insert("extra".into(), random_json(rng, 2));
+    }
+    Value::Object(o)
+}
+
+fn random_json(rng: &mut ChaCha8Rng, depth: u32) -> Value {
+    match rng.random_range(0..if depth == 0 { 3 } else { 5 }) {
+        0 => odd_value(rng),
+        1 => json!(rng.random_range(0..4)),
+        2 => json!(rng.random::<f64>()),
+        3 => Value::from((0..rng.random_range(0..4)).map(|_| random_json(rng, depth - 1)).collect::<Vec<_>>()),
+        _ => {
+            Value::Object((0..rng.random_range(0..3)).map(|i| (format!("k{i}"), random_json(rng, depth - 1))).collect())
+        }
+    }
+}
+
+/// A small model written by hand: S ≤ 4 states, A ≤ 3 actions, dense or sparse rows, random
+/// terminals, γ, horizon — often valid, sometimes not (a row that does not sum to 1, a
+/// non-terminating γ = 1 model).
+fn small_model(rng: &mut ChaCha8Rng) -> Value {
+    let (s, a) = (rng.random_range(1..=4usize), rng.random_range(1..=3usize));
+    let sparse = rng.random_bool(0.3);
+    let row = |rng: &mut ChaCha8Rng| {
+        let w: Vec<f64> = (0..s).map(|_| if rng.random_bool(0.5) { rng.random::<f64>() } else { 0.0 }).collect();
+        let total: f64 = w.iter().sum();
+        let p: Vec<f64> = if total > 0.0 { w.iter().map(|x| x / total).collect() } else { vec![1.0 / s as f64; s] };
+        if sparse {
+            Value::from(p.iter().enumerate().filter(|(_, p)| **p > 0.0).map(|(j, p)| json!([j, p])).collect::<Vec<_>>())
+        } else {
+            json!(p)
+        }
+    };
+    let transitions: Vec<Value> = (0..s).map(|_| Value::from((0..a).map(|_| row(rng)).collect::<Vec<_>>())).collect();
+    let rewards: Vec<Vec<f64>> = (0..s).map(|_| (0..a).map(|_| rng.random::<f64>() * 20.0 - 10.0).collect()).collect();
+    let gamma = if rng.random_bool(0.5) { 1.0 } else { rng.random::<f64>() };
+    json!({
+        "states": s, "actions": a, "gamma": gamma,
+        "horizon": if rng.random_bool(0.3) { json!(rng.random_range(1..6)) } else { Value::Null },
+        "terminal": (0..s).map(|j| j + 1 == s && rng.random_bool(0.7)).collect::<Vec<_>>(),
+        "transitions": transitions, "rewards": rewards,
+    })
+}
+
+/// Print `v` and put a random odd raw token where the placeholder string stands.
+fn print_with_raw(v: &Value, rng: &mut ChaCha8Rng) -> String {
+    let text = v.to_string();
+    let token = ODD_NUMBERS[rng.random_range(0..ODD_NUMBERS.len())];
+    text.replace(&Value::from(RAW).to_string(), token)
+}
+
+/// The families of inputs.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    MutatedModel,
+    RawNumber,
+    DuplicateKey,
+    Truncated,
+    ByteNoise,
+    RandomBytes,
+    DeepNesting,
+    HugeArray,
+    RandomFile,
+    SmallModel,
+}
+
+fn family() -> impl Strategy<Value = Family> {
+    prop_oneof![
+        30 => Just(Family::MutatedModel),
+        10 => Just(Family::RawNumber),
+        5 => Just(Family::DuplicateKey),
+        10 => Just(Family::Truncated),
+        10 => Just(Family::ByteNoise),
+        5 => Just(Family::RandomBytes),
+        3 => Just(Family::DeepNesting),
+        5 => Just(Family::HugeArray),
+        7 => Just(Family::RandomFile),
+        15 => Just(Family::SmallModel),
+    ]
+}
+
+/// The input text of one case.
+fn input(family: Family, seed: usize, rng_seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(rng_seed);
+    let rng = &mut rng;
+    let mut model = seeds()[seed % seeds().len()].clone();
+    match family {
+        Family::MutatedModel => {
+            for _ in 0..rng.random_range(1..=3) {
+                mutate(&mut model, rng);
+            }
+            print_with_raw(&model, rng)
+        }
+        Family::RawNumber => {
+            *random_number(&mut model, rng) = json!(RAW);
+            print_with_raw(&model, rng)
+        }
+        Family::DuplicateKey => {
+            let text = model.to_string();
+            let object = model.as_object().expect("seeds are objects");
+            let key = object.keys().nth(rng.random_range(0..object.len())).cloned().unwrap_or_default();
+            let value = if rng.random_bool(0.5) { object[&key].clone() } else { odd_value(rng) };
+            let duplicate = format!("{}:{},", Value::from(key), value);
+            // After the opening brace, or before the closing one.
+            if rng.random_bool(0.5) {
+                format!("{{{duplicate}{}", &text[1..])
+            } else {
+                format!("{},{}}}", &text[..text.len() - 1], duplicate.trim_end_matches(','))
+            }
+        }
+        Family::Truncated => {
+            if rng.random_bool(0.5) {
+                mutate(&mut model, rng);
+            }
+            let text = if rng.random_bool(0.5) { model.to_string() } else { pretty(&model) };
+            let cut = rng.random_range(0..text.len());
+            let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            text[..cut].to_string()
+        }
+        Family::ByteNoise => {
+            let mut bytes = model.to_string().into_bytes();
+            for _ in 0..rng.random_range(1..=8) {
+                let at = rng.random_range(0..bytes.len());
+                match rng.random_range(0..3) {
+                    0 => bytes[at] = rng.random(),
+                    1 => {
+                        let alphabet = b"{}[],:\"-.e0123456789 \\";
+                        bytes.insert(at, alphabet[rng.random_range(0..alphabet.len())]);
+                    }
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Family::RandomBytes => {
+            let n = rng.random_range(0..512);
+            if rng.random_bool(0.5) {
+                let bytes: Vec<u8> = (0..n).map(|_| rng.random()).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                let alphabet = b"{}[],:\"-.eE0123456789 truefalsnNIy";
+                (0..n).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+            }
+        }
+        Family::DeepNesting => {
+            let depth = if rng.random_bool(0.1) { rng.random_range(0..200_000) } else { rng.random_range(0..300) };
+            let (open, close) = if rng.random_bool(0.7) { ("[", "]") } else { ("{\"a\":", "}") };
+            let closed = rng.random_bool(0.8);
+            let nested = format!("{}0{}", open.repeat(depth), if closed { close.repeat(depth) } else { String::new() });
+            *random_node(&mut model, rng) = json!(RAW);
+            model.to_string().replace(&Value::from(RAW).to_string(), &nested)
+        }
+        Family::HugeArray => {
+            let n = if rng.random_bool(0.1) { rng.random_range(0..200_000) } else { rng.random_range(0..2_000) };
+            let field = ["states", "actions", "initial", "terminal", "transitions", "rewards"][rng.random_range(0..6)];
+            model[field] = match rng.random_range(0..5) {
+                0 => json!(n),
+                1 => Value::from(vec![json!(0); n]),
+                2 => Value::from(vec![json!([]); n]),
+                3 => Value::from(vec![json!([[]]); n]),
+                _ => Value::from(vec![json!(format!("s{n}")); n]),
+            };
+            model.to_string()
+        }
+        Family::RandomFile => print_with_raw(&random_file(rng), rng),
+        Family::SmallModel => {
+            let mut model = small_model(rng);
+            if rng.random_bool(0.3) {
+                mutate(&mut model, rng);
+            }
+            print_with_raw(&model, rng)
+        }
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// A number of the model (a probability, a reward, γ, …), found by walking down at random.
+fn random_number<'a>(v: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
+    let key = ["gamma", "initial", "transitions", "rewards", "horizon", "states"][rng.random_range(0..6)];
+    if v.get(key).is_none() {
+        return v;
+    }
+    first_leaf(&mut v[key], rng)
+}
+
+/// Down random elements of nested arrays to a non-array (or an empty array).
+fn first_leaf<'a>(node: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
+    let len = node.as_array().map_or(0, Vec::len);
+    if len == 0 {
+        return node;
+    }
+    let k = rng.random_range(0..len);
+    first_leaf(&mut node[k], rng)
+}
+
+/// One mutation of a model tree.
+fn mutate(model: &mut Value, rng: &mut ChaCha8Rng) {
+    match rng.random_range(0..7) {
+        0 => *random_node(model, rng) = odd_value(rng),
+        1 => {
+            // Delete a key or an element.
+            let node = random_node(model, rng);
+            match node {
+                Value::Object(o) if !o.is_empty() => {
+                    let key = o.keys().nth(rng.random_range(0..o.len())).cloned().unwrap_or_default();
+                    o.remove(&key);
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    a.remove(rng.random_range(0..a.len()));
+                }
+                other => *other = Value::Null,
+            }
+        }
+        2 => {
+            let node = random_node(model, rng);
+            *node = change_type(node);
+        }
+        3 => {
+            // Move one probability: a small step (within or just beyond the 1e-9 row tolerance)
+            // or anywhere in [−0.5, 1.5].
+            let node = random_number(model, rng);
+            let old = node.as_f64().unwrap_or(0.0);
+            let step = [1e-12, 1e-10, 5e-10, 1e-9, 2e-9, 1e-6, 0.1][rng.random_range(0..7)];
+            *node = match rng.random_range(0..3) {
+                0 => json!(old + step),
+                1 => json!(old - step),
+                _ => json!(rng.random::<f64>() * 2.0 - 0.5),
+            };
+        }
+        4 => {
+            // An extra field, at the top or in the grid.
+            let key = ["gama", "extra", "", "states ", "Gamma", "\u{0}", "ga\nmma", "\r\n"][rng.random_range(0..8)];
+            if let Some(o) = model.as_object_mut() {
+                o.insert(key.to_string(), odd_value(rng));
+            }
+        }
+        5 => {
+            // A field set to an odd number spelt raw.
+            let key = ["gamma", "horizon", "states", "actions", "name"][rng.random_range(0..5)];
+            model[key] = json!(RAW);
+        }
+        _ => {
+            // Names: duplicates, empty, control characters, a count instead.
+            let key = if rng.random_bool(0.5) { "states" } else { "actions" };
+            let node = random_node(&mut model[key], rng);
+            *node = json!(["A", "", "a\nb", "\u{7}", "β", "0"][rng.random_range(0..6)]);
+        }
+    }
+}
+
+/// What every accepted model must satisfy, and what a solve at β = 1 must give.
+fn check_model(mdp: &TabularMdp, text: &str) {
+    let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+    assert!(s_count > 0 && a_count > 0);
+    assert!(mdp.gamma() > 0.0 && mdp.gamma() <= 1.0, "γ = {}", mdp.gamma());
+    assert!(mdp.rewards().iter().all(|r| r.is_finite()), "non-finite reward from {}", shown(text));
+    let initial_sum: f64 = mdp.initial().iter().sum();
+    assert!(mdp.initial().iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)));
+    assert!((initial_sum - 1.0).abs() <= tolerance::ROW_SUM, "ρ sums to {initial_sum}");
+    for s in 0..s_count {
+        for a in 0..a_count {
+            let row = mdp.transition_row(s, a);
+            assert!(row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)), "row ({s}, {a}) of {}", shown(text));
+            if !mdp.is_terminal(s) {
+                let sum: f64 = row.iter().sum();
+                assert!((sum - 1.0).abs() <= 1e-12, "row ({s}, {a}) sums to {sum} in {}", shown(text));
+            }
+        }
+    }
+    assert!(mdp.state_names().iter().chain(mdp.action_names()).all(|n| !n.contains('\n')));
+    // Saved and loaded back: the same model (rows may be renormalised once more, by an ulp).
+    let back = TabularMdp::from_json_str(&mdp.to_json_string(), "saved.json")
+        .unwrap_or_else(|e| panic!("a saved model does not load: {e}\ninput: {}", shown(text)));
+    assert_eq!((back.n_states(), back.n_actions(), back.horizon()), (s_count, a_count, mdp.horizon()));
+    for s in 0..s_count {
+        for a in 0..a_count {
+            let (p, q) = (mdp.transition_row(s, a), back.transition_row(s, a));
+            assert!(p.iter().zip(q.iter()).all(|(x, y)| (x - y).abs() <= 1e-15));
+        }
+    }
+    let beta = Beta::new(1.0).expect("1 is a valid β");
+    let options = SolveOptions::default().max_iterations(SOLVE_SWEEPS);
+    match riskmdp::solve_optimal(mdp, beta, Method::ValueIteration, options) {
+        Ok(solution) => {
+            let finite = match &solution {
+                // An error bound of +∞ is the solver saying "no bound" (see the ignored test
+                // below for a case where it should not have stopped); NaN is never allowed.
+                Solution::Stationary(sol) => {
+                    sol.q.iter().chain(sol.v.iter()).all(|x| x.is_finite()) && sol.error_bound >= 0.0
+                }
+                Solution::FiniteHorizon(sol) => sol.q.iter().chain(sol.v.iter()).all(|x| x.is_finite()),
+            };
+            assert!(finite, "a solve at β = 1 gave a non-finite number for {}", shown(text));
+        }
+        Err(e) => assert_one_line(&e.to_string(), text),
+    }
+}
+
+/// Load `text`; check the model or the error; never panic. Returns whether it was accepted.
+fn check_input(text: &str) -> bool {
+    let outcome = watched(HANG, text, || {
+        catch_unwind(AssertUnwindSafe(|| match TabularMdp::from_json_str(text, "fuzz.json") {
+            Ok(mdp) => {
+                check_model(&mdp, text);
+                true
+            }
+            Err(e) => {
+                assert_one_line(&e.to_string(), text);
+                false
+            }
+        }))
+    });
+    outcome.unwrap_or_else(|_| panic!("panicked on input {}", shown(text)))
+}
+
+#[test]
+fn every_model_file_loads_or_fails_with_one_error_line() {
+    let n = cases("RISKMDP_FUZZ_CASES", 3000);
+    let config = Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/fuzz_model_file.txt"))),
+        ..Config::with_cases(n)
+    };
+    let (accepted, rejected) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let start = Instant::now();
+    proptest!(config, |(family in family(), seed in 0..5usize, rng_seed in any::<u64>())| {
+        let outcome = if check_input(&input(family, seed, rng_seed)) { &accepted } else { &rejected };
+        outcome.fetch_add(1, Ordering::Relaxed);
+    });
+    let (accepted, rejected) = (accepted.into_inner(), rejected.into_inner());
+    println!(
+        "fuzz_model_file: {} inputs ({accepted} accepted, {rejected} rejected) in {:.1} s: no panic, hang or multi-line error",
+        accepted + rejected,
+        start.elapsed().as_secs_f64()
+    );
+    // The families must reach both outcomes, or the harness tests only the parser.
+    assert!(accepted * 20 > n as usize && rejected * 2 > n as usize, "accepted {accepted}, rejected {rejected}");
+}
+
+#[test]
+fn the_odd_shapes_named_in_the_issue_load_or_fail_on_one_line() {
+    // Hand-picked inputs of each kind, checked every run whatever the random draw.
+    let arm = seeds()[0].to_string();
+    let mut inputs = vec![
+        String::new(),
+        "{".into(),
+        "null".into(),
+        "[]".into(),
+        "{}".into(),
+        "\u{feff}{}".into(),
+        arm[..arm.len() / 2].to_string(),
+        format!("{arm}{arm}"),
+        "[".repeat(100_000),
+        format!("{{\"states\": {}0{}}}", "[".repeat(10_000), "]".repeat(10_000)),
+        arm.replacen("\"gamma\"", "\"gam\\nma\"", 1),
+        arm.replacen("\"S\"", "\"S\\nT\"", 1),
+        arm.replacen("\"left\"", "\"left\\r\"", 1),
+    ];
+    for token in ODD_NUMBERS {
+        inputs.push(arm.replacen("\"gamma\":1.0", &format!("\"gamma\":{token}"), 1));
+        inputs.push(arm.replacen("[-5,0]", &format!("[{token},0]"), 1));
+        inputs.push(arm.replacen("[0,0.9,0.1,0,0,0]", &format!("[0,{token},0.1,0,0,0]"), 1));
+    }
+    assert!(inputs.iter().filter(|t| t.contains("NaN")).count() >= 3, "the replacements must hit the seed");
+    for text in &inputs {
+        check_input(text);
+    }
+}
+
+#[test]
+#[ignore = "solver bug found by this harness (reported to the lead): the relative scale includes |r/β| of a dominated action"]
+fn a_huge_reward_on_a_dominated_action_does_not_stop_value_iteration_early() {
+    // Risky arm with r(B, left) = −1e300: B's greedy action is still `right` (reward 0), so
+    // Q*(S, right) = log(0.9·e^{−10} + 0.1·e^{0}) = −2.302177… (β = 1), as before the change.
+    // Value iteration's scale is max(|V|, |r/β|) = 1e300, so a residual of 10 nats counts as
+    // "rounding floor" after one sweep and it returns Q*(S, right) = 0 with an error bound of +∞.
+    let mut v = seeds()[0].clone();
+    v["rewards"][2][0] = json!(-1e300);
+    let mdp = TabularMdp::from_json_str(&v.to_string(), "arm.json").expect("valid");
+    let sol = riskmdp::value_iteration(&mdp, Beta::new(1.0).unwrap(), SolveOptions::default()).expect("solves");
+    let expected = (0.9 * (-10.0f64).exp() + 0.1).ln();
+    assert!((sol.q[[0, 1]] - expected).abs() < 1e-9, "Q*(S, right) = {}, expected {expected}", sol.q[[0, 1]]);
+    assert!(sol.error_bound.is_finite(), "error bound {}", sol.error_bound);
+}
