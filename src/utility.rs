@@ -16,7 +16,6 @@
 //! `U_β` is the exponential utility of the *undiscounted* return: it equals `β·V_π` only for
 //! γ = 1 (with γ < 1 the backups define a recursive risk measure instead).
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2, Array3, Axis};
 
 use crate::error::{Error, Result};
@@ -26,6 +25,7 @@ use crate::operators::{posterior_dynamics, posterior_policy, posterior_row};
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::evaluate_finite_horizon;
+use crate::solve::linear::{DENSE_SOLVE_MAX, Orientation, solve_chain};
 
 /// The distribution of the undiscounted return of a policy, summarised.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -229,23 +229,12 @@ pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     };
     let s_count = mdp.n_states();
     // μ = ρ + γ P_πᵀ μ on the non-terminal states.
-    let mu: Vec<f64> = if s_count > crate::solve::risk_neutral::DENSE_SOLVE_MAX {
+    let mu: Vec<f64> = if s_count > DENSE_SOLVE_MAX {
         occupancy_by_iteration(mdp, pi)?
     } else {
-        let mut m = DMatrix::<f64>::identity(s_count, s_count);
-        let mut rhs = DVector::<f64>::zeros(s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-            rhs[s] = mdp.initial()[s];
-            for a in 0..mdp.n_actions() {
-                for (j, pj) in mdp.row(s, a).iter() {
-                    if !mdp.is_terminal(j) {
-                        m[(j, s)] -= mdp.gamma() * pi[[s, a]] * pj;
-                    }
-                }
-            }
-        }
-        let mu = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?;
-        mu.iter().copied().collect()
+        let rows = |s: usize, a: usize| mdp.row(s, a).iter();
+        solve_chain(mdp, mdp.gamma(), |s, a| pi[[s, a]], rows, &mdp.initial().to_vec(), Orientation::Transposed)
+            .ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?
     };
     let mut d = Array2::zeros((s_count, mdp.n_actions()));
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
@@ -345,11 +334,59 @@ pub(crate) fn uniform_weights(mdp: &TabularMdp, steps: usize) -> Vec<f64> {
     one.repeat(steps)
 }
 
-/// The scaled ELBO of stationary q against prior π on an infinite-horizon model with γ < 1:
-/// the fixed point of the stationary form of the recursion above.
+/// The first axis of an array whose length is not the expected one, as [`Error::Shape`].
+fn check_dims(field: &str, found: &[usize], expected: &[usize], layout: &str) -> Result<()> {
+    match found.iter().zip(expected).position(|(f, e)| f != e) {
+        None => Ok(()),
+        Some(axis) => Err(Error::Shape {
+            field: format!("{field} (axis {axis})"),
+            what: layout.into(),
+            expected: expected[axis],
+            found: found[axis],
+        }),
+    }
+}
+
+/// The scaled ELBO (Eq. 7 divided by β) of a stationary q against prior π on an
+/// infinite-horizon model with γ < 1, per start state: the fixed point of the stationary form
+/// of the recursion of [`elbo`]. It is at most V_π, with equality at the posterior.
+///
+/// # Formula
+///
+/// ```text
+/// L(s) = Σ_a q(a|s)·[ r(s,a)/β − log(q(a|s)/π(a|s))
+///                     + γ·( Σ_{s'} q(s'|s,a)·L(s') − KL(q(·|s,a) ‖ P(·|s,a)) ) ]
+/// ```
+///
+/// solved as the linear system `(I − γ·M) L = c`, `M[s][s'] = Σ_a q(a|s)·q(s'|s,a)`; a state
+/// that reaches (under q) a pair where q takes an action π never takes has L = −∞.
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a horizon or γ = 1.
+/// [`Error::Unsupported`] for a horizon or γ = 1; [`Error::Shape`] if `prior`, `q_policy` are
+/// not S×A or `q_dynamics` not S×A×S.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::Gridworld;
+/// use riskmdp::operators::{posterior_dynamics, posterior_policy};
+/// use riskmdp::utility::elbo_stationary;
+/// use riskmdp::{Beta, Policy, SolveOptions, evaluate_policy};
+/// let mdp = Gridworld::cliff().build()?; // γ = 0.9
+/// let beta = Beta::new(2.0)?;
+/// let prior = Policy::uniform(&mdp);
+/// let sol = evaluate_policy(&mdp, beta, &prior, SolveOptions::default())?;
+/// let pi = prior.at(0).to_owned();
+/// // At the posterior q(a|s) ∝ π·exp Q, q(s'|s,a) ∝ P·exp V the ELBO is tight: L = V_π.
+/// let q_pi = posterior_policy(&mdp, pi.view(), sol.q.view());
+/// let q_p = posterior_dynamics(&mdp, sol.v.view());
+/// let tight = elbo_stationary(&mdp, beta, &pi, &q_pi, &q_p)?;
+/// let start = mdp.initial_state().unwrap_or(0);
+/// assert!((tight[start] - sol.v[start]).abs() < 1e-9 * sol.v[start].abs().max(1.0));
+/// // With the true dynamics instead of the posterior it is strictly lower.
+/// let loose = elbo_stationary(&mdp, beta, &pi, &q_pi, &mdp.transitions())?;
+/// assert!(loose[start] < sol.v[start] - 1e-6);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn elbo_stationary(
     mdp: &TabularMdp,
     beta: Beta,
@@ -361,9 +398,12 @@ pub fn elbo_stationary(
         return Err(Error::Unsupported { what: "elbo_stationary: needs γ < 1 and no horizon".into() });
     }
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
-    // L = c + γ·M L with c the one-step terms; solve the linear system directly.
-    let mut m = DMatrix::<f64>::identity(s_count, s_count);
-    let mut c = DVector::<f64>::zeros(s_count);
+    check_dims("prior", prior.shape(), &[s_count, a_count], "S×A")?;
+    check_dims("q_policy", q_policy.shape(), &[s_count, a_count], "S×A")?;
+    check_dims("q_dynamics", q_dynamics.shape(), &[s_count, a_count, s_count], "S×A×S")?;
+    // L = c + γ·M L with c the one-step terms and M[s][s'] = Σ_a q(a|s)·q(s'|s,a).
+    let q_row = |s: usize, a: usize| (0..s_count).map(move |j| (j, q_dynamics[[s, a, j]]));
+    let mut c = vec![0.0; s_count];
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..a_count {
             let qa = q_policy[[s, a]];
@@ -371,36 +411,33 @@ pub fn elbo_stationary(
                 continue;
             }
             let log_ratio = if prior[[s, a]] > 0.0 { (qa / prior[[s, a]]).ln() } else { f64::INFINITY };
-            let q_row: Vec<f64> = (0..s_count).map(|j| q_dynamics[[s, a, j]]).collect();
+            let row: Vec<f64> = q_row(s, a).map(|(_, w)| w).collect();
             c[s] += qa
-                * (mdp.rewards()[[s, a]] / beta.get()
-                    - log_ratio
-                    - mdp.gamma() * kl(&q_row, &mdp.transition_row(s, a)));
-            for (j, &w) in q_row.iter().enumerate() {
-                if !mdp.is_terminal(j) {
-                    m[(s, j)] -= mdp.gamma() * qa * w;
-                }
-            }
+                * (mdp.rewards()[[s, a]] / beta.get() - log_ratio - mdp.gamma() * kl(&row, &mdp.transition_row(s, a)));
         }
     }
     // States whose one-step term is −∞ (q where the prior has no mass), and every state that
     // reaches one under q, have ELBO −∞; solve the linear system on the rest.
+    let reaches = |s: usize, j: usize| {
+        j != s
+            && !mdp.is_terminal(s)
+            && !mdp.is_terminal(j)
+            && (0..a_count).any(|a| mdp.gamma() * q_policy[[s, a]] * q_dynamics[[s, a, j]] > 0.0)
+    };
     let mut minus_inf: Vec<bool> = (0..s_count).map(|s| c[s] == f64::NEG_INFINITY).collect();
     loop {
-        let grown: Vec<bool> = (0..s_count)
-            .map(|s| minus_inf[s] || (0..s_count).any(|j| j != s && m[(s, j)] < 0.0 && minus_inf[j]))
-            .collect();
+        let grown: Vec<bool> =
+            (0..s_count).map(|s| minus_inf[s] || (0..s_count).any(|j| minus_inf[j] && reaches(s, j))).collect();
         if grown == minus_inf {
             break;
         }
         minus_inf = grown;
     }
     for s in (0..s_count).filter(|&s| minus_inf[s]) {
-        for j in 0..s_count {
-            m[(s, j)] = if j == s { 1.0 } else { 0.0 };
-        }
         c[s] = 0.0;
     }
-    let l = m.lu().solve(&c).ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
+    let weight = |s: usize, a: usize| if minus_inf[s] { 0.0 } else { q_policy[[s, a]] };
+    let l = solve_chain(mdp, mdp.gamma(), weight, q_row, &c, Orientation::Rows)
+        .ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
     Ok(Array1::from_iter((0..s_count).map(|s| if minus_inf[s] { f64::NEG_INFINITY } else { l[s] })))
 }

@@ -17,6 +17,7 @@ use crate::tolerance;
 mod certificate;
 pub mod finite_horizon;
 mod iteration;
+pub(crate) mod linear;
 pub mod policy_evaluation;
 pub mod policy_improvement;
 pub mod policy_iteration;

@@ -26,10 +26,10 @@
 //! is then certified by the same fixed-point loop and bound as every other evaluation, which
 //! needs a sweep or two from there.
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, ArrayView2};
 
 use super::iteration::fixed_point;
+use super::linear::{Orientation, solve_chain};
 use super::policy_improvement::greedy_actions;
 use super::{SolveOptions, StationarySolution};
 use crate::error::{Error, Result};
@@ -67,19 +67,12 @@ pub(crate) fn newton_evaluate(
         }
         previous = norm;
         let values = v.to_vec();
-        let mut jacobian = DMatrix::<f64>::identity(s_count, s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-            // Posterior policy weights q(a|s) ∝ π(a|s)·exp Q(s,a), relative to T_π V(s).
-            for a in (0..a_count).filter(|&a| pi[[s, a]] > 0.0) {
-                let weight = pi[[s, a]] * (q[s * a_count + a] - tv[s]).exp();
-                for (j, qj) in posterior_row(mdp, &values, s, a) {
-                    if !mdp.is_terminal(j) {
-                        jacobian[(s, j)] -= mdp.gamma() * weight * qj;
-                    }
-                }
-            }
-        }
-        let step = jacobian.lu().solve(&DVector::from_vec(residual))?;
+        // The Jacobian is I − γ·M_V: posterior policy q(a|s) ∝ π(a|s)·exp Q(s,a) (relative to
+        // T_π V(s)) times posterior dynamics q(s'|s,a).
+        let weight =
+            |s: usize, a: usize| if pi[[s, a]] > 0.0 { pi[[s, a]] * (q[s * a_count + a] - tv[s]).exp() } else { 0.0 };
+        let rows = |s: usize, a: usize| posterior_row(mdp, &values, s, a);
+        let step = solve_chain(mdp, mdp.gamma(), weight, rows, &residual, Orientation::Rows)?;
         v.iter_mut().zip(step.iter()).for_each(|(x, d)| *x += d);
         if !v.iter().all(|x| x.is_finite()) {
             return None;

@@ -10,9 +10,9 @@
 //!
 //! As β → ∞, `β·Q_β → Q_∞` (the certainty equivalent tends to the expected return).
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2, Array3, Axis};
 
+use super::linear::{DENSE_SOLVE_MAX, Orientation, solve_chain};
 use super::policy_improvement::{greedy_actions, improve};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
@@ -50,26 +50,13 @@ pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     if s_count > DENSE_SOLVE_MAX {
         return Ok(q_from_v(mdp, &iterative_evaluation(mdp, pi, r_pi)?));
     }
-    let mut m = DMatrix::<f64>::identity(s_count, s_count);
-    let mut rhs = DVector::<f64>::zeros(s_count);
-    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-        rhs[s] = r_pi(s);
-        for a in 0..mdp.n_actions() {
-            let w = pi[[s, a]];
-            for (j, p) in mdp.row(s, a).iter() {
-                if !mdp.is_terminal(j) {
-                    m[(s, j)] -= mdp.gamma() * w * p;
-                }
-            }
-        }
-    }
+    let rhs: Vec<f64> = (0..s_count).map(r_pi).collect();
+    let rows = |s: usize, a: usize| mdp.row(s, a).iter();
     // I − γP_π is non-singular: γ < 1, or γ = 1 with every policy terminating (checked at load).
-    let v = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
-    Ok(q_from_v(mdp, &Array1::from_iter(v.iter().copied())))
+    let v = solve_chain(mdp, mdp.gamma(), |s, a| pi[[s, a]], rows, &rhs, Orientation::Rows)
+        .ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
+    Ok(q_from_v(mdp, &Array1::from(v)))
 }
-
-/// Above this many states the linear systems are solved by iteration instead of a dense LU.
-pub(crate) const DENSE_SOLVE_MAX: usize = 3000;
 
 /// `v = r_π + γ·P_π v` by fixed-point iteration (large models), to 1e-12 relative: for γ < 1
 /// the bound γ/(1−γ)·residual is certified; for γ = 1 (terminating) the iteration converges
