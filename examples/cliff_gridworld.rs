@@ -20,6 +20,7 @@
 
 use std::path::Path;
 
+use riskmdp::bisection::{Side, Width, bisect_log_beta};
 use riskmdp::envs::Gridworld;
 use riskmdp::envs::cliff_gridworld::RIGHT;
 use riskmdp::operators::posterior_dynamics;
@@ -93,12 +94,8 @@ fn run(
     if !hugs(small)? || hugs(large)? {
         return Err(format!("the path must hug the cliff at β = {small} and not at β = {large}").into());
     }
-    let (mut lo, mut hi) = (small.ln(), large.ln());
-    while hi - lo > tol {
-        let mid = 0.5 * (lo + hi);
-        if hugs(mid.exp())? { lo = mid } else { hi = mid }
-    }
-    let switch_beta = (0.5 * (lo + hi)).exp();
+    let side = |beta: f64| -> riskmdp::Result<Side> { Ok(if hugs(beta)? { Side::Below } else { Side::Above }) };
+    let switch_beta = bisect_log_beta(small.ln(), large.ln(), Width::Absolute(tol), side)?.beta();
 
     // Cross-check: where the paths part, the greedy action itself switches (`sweep` locates
     // every switch between two β exactly).

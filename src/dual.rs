@@ -16,6 +16,7 @@
 use ndarray::Axis;
 use serde::Serialize;
 
+use crate::bisection::{Side, Width, bisect_log_beta};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
@@ -184,22 +185,24 @@ pub fn kl_roots(
         if fa * fb >= 0.0 {
             continue;
         }
-        let (mut lo, mut hi, mut f_lo, mut f_hi) = (grid[i].ln(), grid[i + 1].ln(), fa, fb);
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            let fm = f(mid.exp())?;
-            if fm == 0.0 {
-                (lo, hi, f_lo, f_hi) = (mid, mid, fm, fm);
-                break;
-            }
-            if (fm > 0.0) == (f_lo > 0.0) {
-                (lo, f_lo) = (mid, fm);
+        // Bisect on the sign of KL_β − ε, keeping its values at the bracket's ends: a crossing
+        // whose ends stay far apart is a jump of KL_β, not a root.
+        let (mut f_lo, mut f_hi) = (fa, fb);
+        let bracket = bisect_log_beta(grid[i].ln(), grid[i + 1].ln(), Width::Relative(1e-13), |beta| {
+            let fm = f(beta)?;
+            Ok(if fm == 0.0 {
+                (f_lo, f_hi) = (fm, fm);
+                Side::At
+            } else if (fm > 0.0) == (f_lo > 0.0) {
+                f_lo = fm;
+                Side::Below
             } else {
-                (hi, f_hi) = (mid, fm);
-            }
-        }
+                f_hi = fm;
+                Side::Above
+            })
+        })?;
         let jump = (f_hi - f_lo).abs() > 1e-6 * epsilon;
-        crossings.push(Crossing { beta: (0.5 * (lo + hi)).exp(), stable: fa > 0.0, jump });
+        crossings.push(Crossing { beta: bracket.beta(), stable: fa > 0.0, jump });
     }
     if values.last().is_some_and(|&v| v == 0.0) {
         crossings.push(Crossing { beta: beta_max, stable: false, jump: false });

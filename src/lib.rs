@@ -49,6 +49,7 @@
 #![deny(clippy::float_cmp)]
 
 pub mod bench;
+pub mod bisection;
 pub mod doc;
 pub mod dual;
 pub mod envs;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::bisection::{Side, Width, bisect_log_beta};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::operators::posterior_row;
@@ -101,40 +102,32 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
         if w[0].greedy == w[1].greedy {
             continue;
         }
-        let (mut lo, mut hi) = (w[0].beta.ln(), w[1].beta.ln());
-        let (mut from, mut to) = (w[0].greedy, w[1].greedy);
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            let g = greedy_at(mid.exp())?;
+        // Bisect on the greedy action itself; `to` follows the action just above the bracket,
+        // which may be a third action that wins between the grid points.
+        let from = w[0].greedy;
+        let mut to = w[1].greedy;
+        let mut bracket = bisect_log_beta(w[0].beta.ln(), w[1].beta.ln(), Width::Relative(1e-13), |beta| {
+            let g = greedy_at(beta)?;
             if g == from {
-                lo = mid;
+                Ok(Side::Below)
             } else {
-                hi = mid;
                 to = g;
+                Ok(Side::Above)
             }
-        }
-        // A third action may win between the grid points; report the first change found.
-        if from == to {
-            from = w[0].greedy;
-        }
+        })?;
         // The greedy choice has a tie margin; polish on the sign of Q(from) − Q(to) itself.
-        let gap = |log_beta: f64| -> Result<f64> {
-            let q = q_at(log_beta.exp())?;
+        let gap = |beta: f64| -> Result<f64> {
+            let q = q_at(beta)?;
             Ok(q[from] - q[to])
         };
-        let (mut a, mut b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
-        if gap(a)? > 0.0 && gap(b)? < 0.0 {
-            while b - a > 1e-15 * a.abs().max(1.0) {
-                let mid = 0.5 * (a + b);
-                if gap(mid)? > 0.0 {
-                    a = mid;
-                } else {
-                    b = mid;
-                }
-            }
-            (lo, hi) = (a, b);
+        let (lo, hi) = (bracket.lo, bracket.hi);
+        let (a, b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
+        if gap(a.exp())? > 0.0 && gap(b.exp())? < 0.0 {
+            bracket = bisect_log_beta(a, b, Width::Relative(1e-15), |beta| {
+                Ok(if gap(beta)? > 0.0 { Side::Below } else { Side::Above })
+            })?;
         }
-        switches.push(Switch { beta: (0.5 * (lo + hi)).exp(), from, to });
+        switches.push(Switch { beta: bracket.beta(), from, to });
     }
     Ok(Sweep { state, points, switches })
 }
