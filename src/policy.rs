@@ -156,6 +156,23 @@ impl Policy {
         Policy::from_json_str(mdp, &text, &shown)
     }
 
+    /// π(a|s) of a stationary policy, for `function` on a model without a horizon (whose
+    /// finite-horizon twin is `twin`).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] if the model has a horizon or the policy is time-dependent.
+    pub(crate) fn stationary_probs(&self, mdp: &TabularMdp, function: &str, twin: &str) -> Result<&Array2<f64>> {
+        if mdp.horizon().is_some() {
+            return Err(Error::Unsupported { what: format!("{function}: the model has a horizon; use {twin}") });
+        }
+        match self {
+            Policy::Stationary(pi) => Ok(pi),
+            Policy::Markov(_) => {
+                Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() })
+            }
+        }
+    }
+
     /// π_t(·|·) as an S×A view (the same for every t if stationary).
     pub fn at(&self, t: usize) -> ArrayView2<'_, f64> {
         match self {

@@ -16,7 +16,7 @@
 //! `U_β` is the exponential utility of the *undiscounted* return: it equals `β·V_π` only for
 //! γ = 1 (with γ < 1 the backups define a recursive risk measure instead).
 
-use ndarray::{Array1, Array2, Array3, Axis};
+use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 use crate::logsumexp::log_expect_exp;
@@ -131,13 +131,18 @@ pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variati
     Ok(Variational { policy, dynamics })
 }
 
-/// `Σ_j q_j·log(q_j/p_j)` (+∞ if q puts mass where p has none).
-fn kl(q: &[f64], p: &[f64]) -> f64 {
-    q.iter()
-        .zip(p)
-        .filter(|(q, _)| **q > 0.0)
-        .map(|(&q, &p)| if p > 0.0 { q * (q / p).ln() } else { f64::INFINITY })
+/// `Σ_j q_j·log(q_j/p_j)` over `(q_j, p_j)` pairs (+∞ if q puts mass where p has none).
+fn kl_of_pairs(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    pairs
+        .into_iter()
+        .filter(|&(q, _)| q > 0.0)
+        .map(|(q, p)| if p > 0.0 { q * (q / p).ln() } else { f64::INFINITY })
         .sum()
+}
+
+/// `KL(q ‖ p) = Σ_j q_j·log(q_j/p_j)` of two dense rows.
+fn kl(q: &[f64], p: &[f64]) -> f64 {
+    kl_of_pairs(q.iter().copied().zip(p.iter().copied()))
 }
 
 /// The scaled ELBO (Eq. 7 divided by β) of a variational q against prior π, per start state.
@@ -202,12 +207,8 @@ pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..mdp.n_actions() {
             let row = mdp.row(s, a);
-            let kl: f64 = posterior_row(mdp, v, s, a)
-                .into_iter()
-                .filter(|&(_, q)| q > 0.0)
-                .map(|(j, q)| q * (q / row.get(j)).ln())
-                .sum();
-            out[[s, a]] = kl.max(0.0);
+            let pairs = posterior_row(mdp, v, s, a).into_iter().map(|(j, q)| (q, row.get(j)));
+            out[[s, a]] = kl_of_pairs(pairs).max(0.0);
         }
     }
     out
@@ -219,14 +220,7 @@ pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
 pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "occupancy: the model has a horizon; use occupancy_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "occupancy", "occupancy_finite_horizon")?;
     let s_count = mdp.n_states();
     // μ = ρ + γ P_πᵀ μ on the non-terminal states.
     let mu: Vec<f64> = if s_count > DENSE_SOLVE_MAX {
@@ -245,25 +239,36 @@ pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     Ok(d)
 }
 
+/// One step of the state flow under π in the true dynamics, between non-terminal states:
+/// `next(s') = Σ_{s,a} w(s,a)·P(s'|s,a)` with `w(s,a) = factor·flow(s)·π(a|s)`, which
+/// `visit(s, a, w)` sees for every pair with flow.
+fn flow_step(
+    mdp: &TabularMdp,
+    pi: ArrayView2<f64>,
+    flow: &[f64],
+    factor: f64,
+    mut visit: impl FnMut(usize, usize, f64),
+) -> Vec<f64> {
+    let mut next = vec![0.0; mdp.n_states()];
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s) && flow[s] > 0.0) {
+        for a in 0..mdp.n_actions() {
+            let w = factor * flow[s] * pi[[s, a]];
+            visit(s, a, w);
+            for (j, p) in mdp.row(s, a).iter().filter(|&(j, _)| !mdp.is_terminal(j)) {
+                next[j] += w * p;
+            }
+        }
+    }
+    next
+}
+
 /// μ = ρ + γ P_πᵀ μ by iteration (large models): μ_k = Σ_{t<k} γ^t ρ P_π^t, to 1e-12 relative.
 fn occupancy_by_iteration(mdp: &TabularMdp, pi: &Array2<f64>) -> Result<Vec<f64>> {
     let s_count = mdp.n_states();
     let mut flow: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { mdp.initial()[s] }).collect();
     let mut mu = flow.clone();
     for _ in 0..10_000_000 {
-        let mut next = vec![0.0; s_count];
-        for s in (0..s_count).filter(|&s| flow[s] > 0.0) {
-            for a in 0..mdp.n_actions() {
-                let w = mdp.gamma() * flow[s] * pi[[s, a]];
-                if w > 0.0 {
-                    for (j, p) in mdp.row(s, a).iter() {
-                        if !mdp.is_terminal(j) {
-                            next[j] += w * p;
-                        }
-                    }
-                }
-            }
-        }
+        let next = flow_step(mdp, pi.view(), &flow, mdp.gamma(), |_, _, _| {});
         let added: f64 = next.iter().sum();
         let total: f64 = mu.iter().sum();
         for (m, x) in mu.iter_mut().zip(&next) {
@@ -287,21 +292,11 @@ pub fn occupancy_finite_horizon(mdp: &TabularMdp, policy: &Policy) -> Result<Arr
     };
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     let mut d = Array3::zeros((horizon, s_count, a_count));
-    let mut mu = mdp.initial().clone();
+    let mut mu = mdp.initial().to_vec();
     let mut discount = 1.0;
     for t in 0..horizon {
         let pi = policy.at(t);
-        let mut next = Array1::<f64>::zeros(s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s) && mu[s] > 0.0) {
-            for a in 0..a_count {
-                let w = mu[s] * pi[[s, a]];
-                d[[t, s, a]] = discount * w;
-                for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
-                    next[j] += w * pj;
-                }
-            }
-        }
-        mu = next;
+        mu = flow_step(mdp, pi, &mu, 1.0, |s, a, w| d[[t, s, a]] = discount * w);
         discount *= mdp.gamma();
     }
     Ok(d)

@@ -32,11 +32,11 @@ use super::iteration::fixed_point;
 use super::linear::{Orientation, solve_chain};
 use super::policy_improvement::greedy_actions;
 use super::{SolveOptions, StationarySolution};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
 use crate::operators::Aggregation;
-use crate::operators::posterior_row;
+use crate::operators::{posterior_policy, posterior_row};
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -67,10 +67,11 @@ pub(crate) fn newton_evaluate(
         }
         previous = norm;
         let values = v.to_vec();
-        // The Jacobian is I − γ·M_V: posterior policy q(a|s) ∝ π(a|s)·exp Q(s,a) (relative to
-        // T_π V(s)) times posterior dynamics q(s'|s,a).
-        let weight =
-            |s: usize, a: usize| if pi[[s, a]] > 0.0 { pi[[s, a]] * (q[s * a_count + a] - tv[s]).exp() } else { 0.0 };
+        // The Jacobian is I − γ·M_V: the posterior policy q(a|s) ∝ π(a|s)·exp Q(s,a) times the
+        // posterior dynamics q(s'|s,a) ∝ P(s'|s,a)·exp V(s').
+        let q_view = ArrayView2::from_shape((s_count, a_count), &q[..]).ok()?;
+        let q_pi = posterior_policy(mdp, pi, q_view);
+        let weight = |s: usize, a: usize| q_pi[[s, a]];
         let rows = |s: usize, a: usize| posterior_row(mdp, &values, s, a);
         let step = solve_chain(mdp, mdp.gamma(), weight, rows, &residual, Orientation::Rows)?;
         v.iter_mut().zip(step.iter()).for_each(|(x, d)| *x += d);
@@ -84,9 +85,9 @@ pub(crate) fn newton_evaluate(
 /// Evaluate a stationary policy on an infinite-horizon model: Q_π, V_π (Theorem 4.1).
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a time-dependent policy or a model with a horizon (use
-/// [`evaluate_finite_horizon`](super::evaluate_finite_horizon)); [`Error::InfiniteValue`] or
-/// [`Error::UndecidedFiniteness`] when γ = 1 and the value is not certified finite.
+/// [`Error::Unsupported`](crate::Error::Unsupported) for a time-dependent policy or a model with a horizon (use
+/// [`evaluate_finite_horizon`](super::evaluate_finite_horizon)); [`Error::InfiniteValue`](crate::Error::InfiniteValue) or
+/// [`Error::UndecidedFiniteness`](crate::Error::UndecidedFiniteness) when γ = 1 and the value is not certified finite.
 pub fn evaluate_policy(
     mdp: &TabularMdp,
     beta: Beta,
@@ -94,29 +95,11 @@ pub fn evaluate_policy(
     options: SolveOptions,
 ) -> Result<StationarySolution> {
     options.validate()?;
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "evaluate_policy: the model has a horizon; use evaluate_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "evaluate_policy", "evaluate_finite_horizon")?;
     // For γ = 1 an infinite value has no fixed point: whatever Newton returns, the fixed-point
     // loop certifies finiteness first and reports it.
     let start = if mdp.n_states() <= NEWTON_MAX_STATES { newton_evaluate(mdp, beta, pi.view(), None) } else { None };
     let fp = fixed_point(mdp, beta, Aggregation::Policy(pi.view()), options, start)?;
     let greedy = greedy_actions(mdp, fp.q.view());
-    Ok(StationarySolution {
-        beta: beta.get(),
-        q: fp.q,
-        v: fp.v,
-        policy: policy.clone(),
-        greedy,
-        iterations: fp.iterations,
-        policy_updates: 0,
-        residual: fp.residual,
-        error_bound: fp.error_bound,
-        termination: fp.termination,
-    })
+    Ok(StationarySolution::from_fixed_point(beta, fp, policy.clone(), greedy))
 }

@@ -49,17 +49,11 @@ pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> 
         sweeps += fp.iterations;
         let (next, changed) = improve(mdp, fp.q.view(), &actions);
         if !changed {
+            let greedy = greedy_actions(mdp, fp.q.view());
             return Ok(StationarySolution {
-                beta: beta.get(),
-                greedy: greedy_actions(mdp, fp.q.view()),
-                q: fp.q,
-                v: fp.v,
-                policy,
                 iterations: sweeps,
                 policy_updates: updates,
-                residual: fp.residual,
-                error_bound: fp.error_bound,
-                termination: fp.termination,
+                ..StationarySolution::from_fixed_point(beta, fp, policy, greedy)
             });
         }
         v0 = Some(fp.v);

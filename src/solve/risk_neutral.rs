@@ -16,6 +16,7 @@ use super::linear::{DENSE_SOLVE_MAX, Orientation, solve_chain};
 use super::policy_improvement::{greedy_actions, improve};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
+use crate::operators::max_value;
 use crate::policy::Policy;
 
 fn q_from_v(mdp: &TabularMdp, v: &Array1<f64>) -> Array2<f64> {
@@ -37,14 +38,7 @@ fn v_from_q(mdp: &TabularMdp, q: &Array2<f64>, pi: ndarray::ArrayView2<f64>) -> 
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
 pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "expected_q: the model has a horizon; use expected_q_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "expected_q", "expected_q_finite_horizon")?;
     let s_count = mdp.n_states();
     let r_pi = |s: usize| (0..mdp.n_actions()).map(|a| pi[[s, a]] * mdp.rewards()[[s, a]]).sum::<f64>();
     if s_count > DENSE_SOLVE_MAX {
@@ -106,9 +100,7 @@ pub fn expected_q_finite_horizon(mdp: &TabularMdp, policy: Option<&Policy>) -> R
         let q_t = q_from_v(mdp, &v);
         v = match policy {
             Some(p) => v_from_q(mdp, &q_t, p.at(t)),
-            None => Array1::from_iter((0..mdp.n_states()).map(|s| {
-                if mdp.is_terminal(s) { 0.0 } else { q_t.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max) }
-            })),
+            None => max_value(mdp, q_t.view()),
         };
         q.index_axis_mut(Axis(0), t).assign(&q_t);
     }

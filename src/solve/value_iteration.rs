@@ -48,16 +48,5 @@ pub fn value_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> R
     let fp = fixed_point(mdp, beta, Aggregation::Max, options, None)?;
     let greedy = greedy_actions(mdp, fp.q.view());
     let policy = Policy::deterministic(mdp, &greedy)?;
-    Ok(StationarySolution {
-        beta: beta.get(),
-        q: fp.q,
-        v: fp.v,
-        policy,
-        greedy,
-        iterations: fp.iterations,
-        policy_updates: 0,
-        residual: fp.residual,
-        error_bound: fp.error_bound,
-        termination: fp.termination,
-    })
+    Ok(StationarySolution::from_fixed_point(beta, fp, policy, greedy))
 }
