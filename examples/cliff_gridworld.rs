@@ -105,8 +105,17 @@ fn run(
 
     let layout = GridLayout::infer(&mdp)?;
     let start = world.state(world.start);
-    let (greedy_small, post_small) = optimum(&mdp, small)?;
-    let (greedy_large, post_large) = optimum(&mdp, large)?;
+    // A panel of the posterior dynamics of the greedy action at β, with the greedy path.
+    let posterior_panel = |beta: f64, path_style: PathStyle, what: &str| -> riskmdp::Result<Panel> {
+        let (greedy, post) = optimum(&mdp, beta)?;
+        Ok(Panel {
+            title: format!("β = {beta}: posterior q(s' | s, greedy a)"),
+            arrows: arrows_of(&mdp, &post, &greedy, &layout),
+            path: greedy_path(&mdp, &greedy, start, MAX_PATH),
+            path_style,
+            path_label: format!("greedy path, β = {beta}: {what}"),
+        })
+    };
     let panels = [
         Panel {
             title: "Real dynamics P(s' | s, right)".into(),
@@ -115,20 +124,8 @@ fn run(
             path_style: PathStyle::Plain,
             path_label: String::new(),
         },
-        Panel {
-            title: format!("β = {small}: posterior q(s' | s, greedy a)"),
-            arrows: arrows_of(&mdp, &post_small, &greedy_small, &layout),
-            path: greedy_path(&mdp, &greedy_small, start, MAX_PATH),
-            path_style: PathStyle::Risky,
-            path_label: format!("greedy path, β = {small}: hugs the cliff"),
-        },
-        Panel {
-            title: format!("β = {large}: posterior q(s' | s, greedy a)"),
-            arrows: arrows_of(&mdp, &post_large, &greedy_large, &layout),
-            path: greedy_path(&mdp, &greedy_large, start, MAX_PATH),
-            path_style: PathStyle::Safe,
-            path_label: format!("greedy path, β = {large}: safe"),
-        },
+        posterior_panel(small, PathStyle::Risky, "hugs the cliff")?,
+        posterior_panel(large, PathStyle::Safe, "safe")?,
     ];
     let title = format!(
         "Cliff gridworld (noise {}, cliff −{}, goal +{}, γ = {}): the greedy path leaves the cliff above β = {:.4}",
