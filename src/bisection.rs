@@ -57,6 +57,13 @@ pub struct LogBracket {
 
 impl LogBracket {
     /// The answer: `exp((lo + hi)/2)`, the geometric mean of the bracket's ends in β.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::bisection::LogBracket;
+    /// let bracket = LogBracket { lo: 1f64.ln(), hi: 100f64.ln() };
+    /// assert!((bracket.beta() - 10.0).abs() < 1e-13);
+    /// ```
     pub fn beta(&self) -> f64 {
         (0.5 * (self.lo + self.hi)).exp()
     }
@@ -73,7 +80,7 @@ impl LogBracket {
 /// The first error of `side`.
 ///
 /// # Examples
-/// The risky arm's greedy action switches at β* = 5/ln 9 (see [`crate::envs::risky_arm`]): below
+/// The risky arm's greedy action switches at β* = 5/ln 9 (see [`mod@crate::envs::risky_arm`]): below
 /// it `right` (the gamble) is greedy, above it `left`.
 /// ```
 /// use riskmdp::bisection::{Side, Width, bisect_log_beta};

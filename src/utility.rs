@@ -43,11 +43,36 @@ pub struct ReturnSummary {
 }
 
 /// Exponential utility (Eq. 6) of a policy from state `start`, by enumerating every
-/// trajectory of the horizon (a terminal state ends a trajectory early).
+/// trajectory of the horizon (a terminal state ends a trajectory early), at most `limit`.
+///
+/// # Formula
+///
+/// ```text
+/// U_β(π, s) = β·log E_{τ∼p_π(·|s_0=s)} exp( Σ_t r(s_t,a_t)/β )        (Eq. 6)
+/// ```
+///
+/// The sum is undiscounted: for γ = 1 it equals β·V_π,0(s); for γ < 1 it does not.
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon, [`Error::InvalidParameter`] for a bad start
 /// state, [`Error::TooManyTrajectories`] past `limit`.
+///
+/// # Examples
+/// Always gambling on the risky arm: return −10 w.p. 0.9, 0 w.p. 0.1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, RIGHT, S};
+/// use riskmdp::utility::exponential_utility;
+/// use riskmdp::{Beta, Policy};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let gamble = Policy::deterministic(&mdp, &[RIGHT; 6])?;
+/// let u = exponential_utility(&mdp, Beta::new(2.0)?, &gamble, S, 100)?;
+/// assert_eq!(u.trajectories, 2);
+/// assert!((u.mean + 9.0).abs() < 1e-12 && (u.variance - 9.0).abs() < 1e-12); // 0.9·0.1·10²
+/// let closed = 2.0 * (0.9 * (-10.0f64 / 2.0).exp() + 0.1).ln();
+/// assert!((u.certainty_equivalent - closed).abs() < 1e-12);
+/// assert!(u.certainty_equivalent > u.mean); // small β is optimistic
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn exponential_utility(
     mdp: &TabularMdp,
     beta: Beta,
@@ -111,11 +136,31 @@ pub struct Variational {
     pub dynamics: Vec<Array3<f64>>,
 }
 
-/// The exact posterior of a policy over the horizon: `q_t(a|s) ∝ π_t(a|s)·exp Q_t(s,a)`,
-/// `q_t(s'|s,a) ∝ P(s'|s,a)·exp V_{t+1}(s')` — the maximiser of the ELBO.
+/// The exact posterior of a policy over the horizon — the maximiser of the ELBO (Eq. 7).
+///
+/// # Formula
+///
+/// ```text
+/// q_t(a|s)    ∝ π_t(a|s)·exp Q_π,t(s,a)                 posterior policy
+/// q_t(s'|s,a) ∝ P(s'|s,a)·exp V_π,t+1(s')              posterior dynamics (Eq. 4)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon.
+///
+/// # Examples
+/// Under the uniform prior the risky arm's posterior of `right` at t = 0 is the closed form
+/// of [`risky_arm::posterior_a`](crate::envs::risky_arm::posterior_a).
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, RIGHT, S};
+/// use riskmdp::utility::posterior;
+/// use riskmdp::{Beta, Policy};
+/// let (mdp, beta) = (risky_arm::risky_arm().with_horizon(Some(2))?, 3.0);
+/// let q = posterior(&mdp, Beta::new(beta)?, &Policy::uniform(&mdp))?;
+/// assert!((q.dynamics[0][[S, RIGHT, A]] - risky_arm::posterior_a(beta)).abs() < 1e-12);
+/// assert!((q.policy[[0, S, 0]] + q.policy[[0, S, 1]] - 1.0).abs() < 1e-15);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variational> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "posterior: needs a model with a horizon".into() });
@@ -147,8 +192,37 @@ fn kl(q: &[f64], p: &[f64]) -> f64 {
 
 /// The scaled ELBO (Eq. 7 divided by β) of a variational q against prior π, per start state.
 ///
+/// # Formula
+///
+/// ```text
+/// ELBO(q; s) = E_q[Σ_t r_t]/β − KL(q(τ) ‖ p_π(τ)) ≤ V_π,0(s), with equality at the posterior (Eq. 7)
+/// computed backwards:  L_T = 0,
+/// L_t(s) = Σ_a q_t(a|s)·[ r(s,a)/β − log(q_t(a|s)/π_t(a|s))
+///                        + γ·Σ_{s'} q_t(s'|s,a)·( L_{t+1}(s') − log(q_t(s'|s,a)/P(s'|s,a)) ) ]
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon; [`Error::Shape`] if q has the wrong shape.
+///
+/// # Examples
+/// The ELBO is tight at the posterior and equals the expected return / β at the prior itself
+/// (KL = 0): for the uniform policy on the risky arm, the expected return is ½·(−5) + ½·(−9) = −7.
+/// ```
+/// use ndarray::Array3;
+/// use riskmdp::envs::risky_arm::{self, S};
+/// use riskmdp::utility::{Variational, elbo, posterior};
+/// use riskmdp::{Beta, Policy, evaluate_finite_horizon};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let (beta, prior) = (Beta::new(2.0)?, Policy::uniform(&mdp));
+/// let v = evaluate_finite_horizon(&mdp, beta, &prior)?.v;
+/// let tight = elbo(&mdp, beta, &prior, &posterior(&mdp, beta, &prior)?)?;
+/// assert!((tight[S] - v[[0, S]]).abs() < 1e-12);
+/// let p = mdp.transitions().into_owned();
+/// let at_prior = Variational { policy: Array3::from_elem((2, 6, 2), 0.5), dynamics: vec![p.clone(), p] };
+/// let loose = elbo(&mdp, beta, &prior, &at_prior)?;
+/// assert!((loose[S] - (-7.0 / 2.0)).abs() < 1e-12 && loose[S] < v[[0, S]]);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Result<Array1<f64>> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "elbo: needs a model with a horizon".into() });
@@ -187,7 +261,32 @@ pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Re
     Ok(next)
 }
 
-/// KL(q(·|s,a) ‖ P(·|s,a)) for every pair; 0 at terminal states.
+/// KL(q(·|s,a) ‖ P(·|s,a)) for every pair of a dense S×A×S q; 0 at terminal states.
+///
+/// # Formula
+///
+/// ```text
+/// KL(s,a) = Σ_{s'} q(s'|s,a)·log( q(s'|s,a) / P(s'|s,a) )     (the per-pair term of Eq. 8)
+/// ```
+///
+/// # Panics
+/// If `q` is not S×A×S.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
+/// use riskmdp::operators::posterior_dynamics;
+/// use riskmdp::utility::kl_per_pair;
+/// use riskmdp::{Beta, SolveOptions, value_iteration};
+/// let mdp = risky_arm::risky_arm();
+/// let sol = value_iteration(&mdp, Beta::new(3.0)?, SolveOptions::default())?;
+/// let q = posterior_dynamics(&mdp, sol.v.view());
+/// let kl = kl_per_pair(&mdp, &q);
+/// let (qa, qb) = (q[[S, RIGHT, A]], q[[S, RIGHT, B]]);
+/// assert!((kl[[S, RIGHT]] - (qa * (qa / 0.9).ln() + qb * (qb / 0.1).ln())).abs() < 1e-15);
+/// assert_eq!(kl[[S, 0]], 0.0); // `left` is deterministic: nothing to tilt
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
@@ -202,6 +301,30 @@ pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
 /// KL(q(·|s,a) ‖ P(·|s,a)) of the posterior dynamics at values V (Eqs. 4, 8), row by row over
 /// the support of P: the same numbers as `kl_per_pair(mdp, &posterior_dynamics(mdp, v))`
 /// without the S×A×S tensor, so it works on large sparse models; 0 at terminal states.
+///
+/// # Formula
+///
+/// ```text
+/// KL(s,a) = Σ_{s'} q(s'|s,a)·log( q(s'|s,a) / P(s'|s,a) ),   q(s'|s,a) ∝ P(s'|s,a)·exp V(s')
+/// ```
+///
+/// # Panics
+/// If `v` has fewer than S entries.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::Gridworld;
+/// use riskmdp::operators::posterior_dynamics;
+/// use riskmdp::utility::{kl_of_posterior_dynamics, kl_per_pair};
+/// use riskmdp::{Beta, SolveOptions, value_iteration};
+/// let mdp = Gridworld::cliff().build()?;
+/// let v = value_iteration(&mdp, Beta::new(0.5)?, SolveOptions::default())?.v;
+/// let row_by_row = kl_of_posterior_dynamics(&mdp, &v.to_vec());
+/// let dense = kl_per_pair(&mdp, &posterior_dynamics(&mdp, v.view()));
+/// assert!(row_by_row.iter().zip(dense.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+/// assert!(row_by_row.iter().any(|&kl| kl > 0.1)); // β = 0.5 tilts the noisy moves a lot
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
@@ -214,11 +337,33 @@ pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     out
 }
 
-/// State-action occupancy `d(s,a) = Σ_t γ^t Pr(s_t = s, a_t = a)` of a stationary policy in
-/// the true dynamics from ρ, on an infinite-horizon model (not normalised).
+/// State-action occupancy of a stationary policy in the true dynamics from ρ, on an
+/// infinite-horizon model (not normalised): the weights of KL_β (Eq. 8).
+///
+/// # Formula
+///
+/// ```text
+/// d(s,a) = Σ_t γ^t·Pr(s_t = s, a_t = a | s_0 ∼ ρ) = μ(s)·π(a|s),   μ = ρ + γ·P_πᵀ μ
+/// ```
+///
+/// on the non-terminal states (one linear solve; by iteration above 3000 states).
 ///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
+///
+/// # Examples
+/// Always gambling on the risky arm visits S once, A w.p. 0.9 and B w.p. 0.1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
+/// use riskmdp::utility::occupancy;
+/// use riskmdp::Policy;
+/// let mdp = risky_arm::risky_arm();
+/// let d = occupancy(&mdp, &Policy::deterministic(&mdp, &[RIGHT; 6])?)?;
+/// assert!((d[[S, RIGHT]] - 1.0).abs() < 1e-15);
+/// assert!((d[[A, RIGHT]] - 0.9).abs() < 1e-15 && (d[[B, RIGHT]] - 0.1).abs() < 1e-15);
+/// assert_eq!(d[[S, 0]] + d[[3, RIGHT]], 0.0); // `left` never taken; C terminal
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     let pi = policy.stationary_probs(mdp, "occupancy", "occupancy_finite_horizon")?;
     let s_count = mdp.n_states();
@@ -282,10 +427,31 @@ fn occupancy_by_iteration(mdp: &TabularMdp, pi: &Array2<f64>) -> Result<Vec<f64>
     Err(Error::Unsupported { what: "occupancy: the state flow did not die out".into() })
 }
 
-/// Time-indexed occupancy `d_t(s,a) = γ^t·Pr(s_t = s, a_t = a)`, shape (T, S, A).
+/// Time-indexed occupancy of a policy from ρ over the horizon, shape (T, S, A): the weights of
+/// KL_β (Eq. 8) with a horizon.
+///
+/// # Formula
+///
+/// ```text
+/// d_t(s,a) = γ^t·Pr(s_t = s, a_t = a | s_0 ∼ ρ)      (0 at terminal states)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon.
+///
+/// # Examples
+/// The uniform policy on the risky arm: S at t = 0, then A w.p. ½·0.9 at t = 1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, S};
+/// use riskmdp::utility::occupancy_finite_horizon;
+/// use riskmdp::Policy;
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let d = occupancy_finite_horizon(&mdp, &Policy::uniform(&mdp))?;
+/// assert!((d[[0, S, 0]] - 0.5).abs() < 1e-15);
+/// assert!((d[[1, A, 0]] - 0.5 * 0.9 * 0.5).abs() < 1e-15);
+/// assert_eq!(d[[1, S, 0]], 0.0);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn occupancy_finite_horizon(mdp: &TabularMdp, policy: &Policy) -> Result<Array3<f64>> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "occupancy_finite_horizon: the model has no horizon".into() });
@@ -312,7 +478,21 @@ pub enum KlWeights {
     Uniform,
 }
 
-/// `Σ w·kl / Σ w` (0 when all weights vanish).
+/// The weighted mean `Σ w·kl / Σ w` (0 when all weights vanish); pairs with zero weight are
+/// skipped, so an infinite KL where nothing is visited does not count.
+///
+/// # Formula
+///
+/// ```text
+/// KL_β = Σ_{s,a} d(s,a)·KL(s,a) / Σ_{s,a} d(s,a)        (Eq. 8, normalised)
+/// ```
+///
+/// # Examples
+/// ```
+/// use riskmdp::utility::weighted_mean;
+/// assert!((weighted_mean(&[1.0, f64::INFINITY, 4.0], &[3.0, 0.0, 1.0]) - 1.75).abs() < 1e-15);
+/// assert_eq!(weighted_mean(&[1.0], &[0.0]), 0.0);
+/// ```
 pub fn weighted_mean(kl: &[f64], weights: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
     if total <= 0.0 {

@@ -82,12 +82,38 @@ pub(crate) fn newton_evaluate(
     Some(v)
 }
 
-/// Evaluate a stationary policy on an infinite-horizon model: Q_π, V_π (Theorem 4.1).
+/// Evaluate a stationary policy on an infinite-horizon model: Q_π, V_π (Theorem 4.1), by
+/// Newton's method (see the module docs) certified by the fixed-point bound.
+///
+/// # Formula
+///
+/// ```text
+/// Q_π = T_π Q_π,   (T_π Q)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V_π(s')     (Eq. 15)
+/// V_π(s) = log Σ_a π(a|s)·exp Q_π(s,a)                                          (Eq. 2)
+/// ```
 ///
 /// # Errors
-/// [`Error::Unsupported`](crate::Error::Unsupported) for a time-dependent policy or a model with a horizon (use
-/// [`evaluate_finite_horizon`](super::evaluate_finite_horizon)); [`Error::InfiniteValue`](crate::Error::InfiniteValue) or
-/// [`Error::UndecidedFiniteness`](crate::Error::UndecidedFiniteness) when γ = 1 and the value is not certified finite.
+/// [`Unsupported`](crate::Error::Unsupported) for a time-dependent policy or a model with a
+/// horizon (use [`evaluate_finite_horizon`](super::evaluate_finite_horizon));
+/// [`InfiniteValue`](crate::Error::InfiniteValue) or
+/// [`UndecidedFiniteness`](crate::Error::UndecidedFiniteness) when γ = 1 and the value is not
+/// certified finite.
+///
+/// # Examples
+/// One state that loops on itself with reward 1 and γ = 0.5 under a single action:
+/// Q = (1/β)/(1 − γ) = 2 at β = 1.
+/// ```
+/// use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp, evaluate_policy};
+/// let mdp = TabularMdp::new(MdpSpec {
+///     name: "loop".into(), state_names: None, action_names: None,
+///     gamma: 0.5, horizon: None, initial: None, terminal: None,
+///     transitions: vec![vec![vec![1.0]]].into(), rewards: vec![vec![1.0]], grid: None,
+/// })?;
+/// let sol = evaluate_policy(&mdp, Beta::new(1.0)?, &Policy::uniform(&mdp), SolveOptions::default())?;
+/// assert!((sol.q[[0, 0]] - 2.0).abs() <= sol.error_bound + 1e-15);
+/// assert!(sol.error_bound < 1e-11);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn evaluate_policy(
     mdp: &TabularMdp,
     beta: Beta,

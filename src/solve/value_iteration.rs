@@ -20,6 +20,13 @@ use crate::risk::Beta;
 
 /// Optimal scaled values Q*, V* of an infinite-horizon model and a greedy deterministic policy.
 ///
+/// # Formula
+///
+/// ```text
+/// V_{k+1} = max_a (B V_k)(·,a),   (B V)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')   (Lemma 4.1)
+/// stop when the certified bound γ/(1−γ)·‖V_{k+1} − V_k‖ (γ < 1) falls below tol·scale
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon (use
 /// [`solve_finite_horizon`](super::solve_finite_horizon)); [`Error::InfiniteValue`] or
