@@ -20,6 +20,7 @@
 
 use std::path::Path;
 
+use riskmdp::bisection::{Side, Width, bisect_log_beta};
 use riskmdp::envs::Gridworld;
 use riskmdp::envs::cliff_gridworld::RIGHT;
 use riskmdp::operators::posterior_dynamics;
@@ -93,12 +94,8 @@ fn run(
     if !hugs(small)? || hugs(large)? {
         return Err(format!("the path must hug the cliff at β = {small} and not at β = {large}").into());
     }
-    let (mut lo, mut hi) = (small.ln(), large.ln());
-    while hi - lo > tol {
-        let mid = 0.5 * (lo + hi);
-        if hugs(mid.exp())? { lo = mid } else { hi = mid }
-    }
-    let switch_beta = (0.5 * (lo + hi)).exp();
+    let side = |beta: f64| -> riskmdp::Result<Side> { Ok(if hugs(beta)? { Side::Below } else { Side::Above }) };
+    let switch_beta = bisect_log_beta(small.ln(), large.ln(), Width::Absolute(tol), side)?.beta();
 
     // Cross-check: where the paths part, the greedy action itself switches (`sweep` locates
     // every switch between two β exactly).
@@ -108,8 +105,17 @@ fn run(
 
     let layout = GridLayout::infer(&mdp)?;
     let start = world.state(world.start);
-    let (greedy_small, post_small) = optimum(&mdp, small)?;
-    let (greedy_large, post_large) = optimum(&mdp, large)?;
+    // A panel of the posterior dynamics of the greedy action at β, with the greedy path.
+    let posterior_panel = |beta: f64, path_style: PathStyle, what: &str| -> riskmdp::Result<Panel> {
+        let (greedy, post) = optimum(&mdp, beta)?;
+        Ok(Panel {
+            title: format!("β = {beta}: posterior q(s' | s, greedy a)"),
+            arrows: arrows_of(&mdp, &post, &greedy, &layout),
+            path: greedy_path(&mdp, &greedy, start, MAX_PATH),
+            path_style,
+            path_label: format!("greedy path, β = {beta}: {what}"),
+        })
+    };
     let panels = [
         Panel {
             title: "Real dynamics P(s' | s, right)".into(),
@@ -118,20 +124,8 @@ fn run(
             path_style: PathStyle::Plain,
             path_label: String::new(),
         },
-        Panel {
-            title: format!("β = {small}: posterior q(s' | s, greedy a)"),
-            arrows: arrows_of(&mdp, &post_small, &greedy_small, &layout),
-            path: greedy_path(&mdp, &greedy_small, start, MAX_PATH),
-            path_style: PathStyle::Risky,
-            path_label: format!("greedy path, β = {small}: hugs the cliff"),
-        },
-        Panel {
-            title: format!("β = {large}: posterior q(s' | s, greedy a)"),
-            arrows: arrows_of(&mdp, &post_large, &greedy_large, &layout),
-            path: greedy_path(&mdp, &greedy_large, start, MAX_PATH),
-            path_style: PathStyle::Safe,
-            path_label: format!("greedy path, β = {large}: safe"),
-        },
+        posterior_panel(small, PathStyle::Risky, "hugs the cliff")?,
+        posterior_panel(large, PathStyle::Safe, "safe")?,
     ];
     let title = format!(
         "Cliff gridworld (noise {}, cliff −{}, goal +{}, γ = {}): the greedy path leaves the cliff above β = {:.4}",

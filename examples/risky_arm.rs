@@ -16,6 +16,7 @@
 
 use std::path::Path;
 
+use riskmdp::bisection::{Side, Width, bisect_log_beta};
 use riskmdp::dual::log_grid;
 use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
 use riskmdp::sweep::{SweepPoint, sweep, sweep_point};
@@ -53,15 +54,12 @@ fn run(out_dir: &Path, points: usize) -> Result<Report, Box<dyn std::error::Erro
     };
 
     // q(A|S,right) increases with β: bisect in log β for the point where it equals 1/2.
-    let q_a = |log_beta: f64| -> riskmdp::Result<f64> {
-        Ok(sweep_point(&mdp, S, log_beta.exp(), options)?.posterior_dynamics[RIGHT][A])
+    let below_half = |beta: f64| -> riskmdp::Result<Side> {
+        let q_a = sweep_point(&mdp, S, beta, options)?.posterior_dynamics[RIGHT][A];
+        Ok(if q_a < 0.5 { Side::Below } else { Side::Above })
     };
-    let (mut lo, mut hi) = (BETA_MIN.ln(), BETA_MAX.ln());
-    while hi - lo > 1e-14 {
-        let mid = 0.5 * (lo + hi);
-        if q_a(mid)? < 0.5 { lo = mid } else { hi = mid }
-    }
-    let equal_posterior_beta = (0.5 * (lo + hi)).exp();
+    let equal_posterior_beta =
+        bisect_log_beta(BETA_MIN.ln(), BETA_MAX.ln(), Width::Absolute(1e-14), below_half)?.beta();
 
     std::fs::create_dir_all(out_dir)?;
     for name in [PNG, SVG] {

@@ -16,6 +16,7 @@
 use ndarray::Axis;
 use serde::Serialize;
 
+use crate::bisection::{Side, Width, bisect_log_beta};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
@@ -29,8 +30,40 @@ pub const BETA_MAX: f64 = 1e7;
 
 /// KL_β: the mean KL between the posterior dynamics of the optimum at β and the true ones.
 ///
+/// # Formula
+///
+/// ```text
+/// KL_β = Σ_{s,a} d(s,a)·KL( q_β(·|s,a) ‖ P(·|s,a) ) / Σ d        (Eq. 8)
+/// ```
+///
+/// q_β the posterior dynamics (Eq. 4) at V*_β; d the occupancy of the greedy policy from ρ
+/// ([`KlWeights::Occupancy`]) or 1 on every non-terminal pair ([`KlWeights::Uniform`]).
+///
 /// # Errors
 /// Those of [`solve_optimal`].
+///
+/// # Examples
+/// On the risky arm only `right` at S is stochastic. Uniform weights average over the six
+/// non-terminal pairs; the occupancy of the greedy policy sees S once, and A or B once more,
+/// while the gamble is greedy (β < 5/ln 9), and nothing stochastic after.
+/// ```
+/// use riskmdp::dual::kl_at;
+/// use riskmdp::envs::risky_arm::{self, RIGHT, S};
+/// use riskmdp::utility::{KlWeights, kl_per_pair};
+/// use riskmdp::operators::posterior_dynamics;
+/// use riskmdp::{Beta, SolveOptions, value_iteration};
+/// let mdp = risky_arm::risky_arm();
+/// let options = SolveOptions::default();
+/// let beta = Beta::new(2.0)?;
+/// let v = value_iteration(&mdp, beta, options)?.v;
+/// let kl_s_right = kl_per_pair(&mdp, &posterior_dynamics(&mdp, v.view()))[[S, RIGHT]];
+/// let uniform = kl_at(&mdp, beta, KlWeights::Uniform, options)?;
+/// assert!((uniform - kl_s_right / 6.0).abs() < 1e-12);
+/// let visited = kl_at(&mdp, beta, KlWeights::Occupancy, options)?;
+/// assert!((visited - kl_s_right / 2.0).abs() < 1e-12);
+/// assert_eq!(kl_at(&mdp, Beta::new(3.0)?, KlWeights::Occupancy, options)?, 0.0); // `left` greedy
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_at(mdp: &TabularMdp, beta: Beta, weights: KlWeights, options: SolveOptions) -> Result<f64> {
     match solve_optimal(mdp, beta, Method::ValueIteration, options)? {
         Solution::Stationary(sol) => {
@@ -91,12 +124,42 @@ fn check_epsilon(epsilon: f64) -> Result<()> {
     }
 }
 
-/// Run dual descent `β ← clamp(β − η·(ε − KL_β), β_min, 1e7)` (Eq. 9) with exact KL_β.
-/// Returns the trajectory, `steps + 1` points including the start.
+/// Run dual descent on β (Eq. 9) with exact KL_β. Returns the trajectory, `steps + 1` points
+/// including the start.
+///
+/// # Formula
+///
+/// ```text
+/// J(β) = β·ε − β·KL_β                                   (Eq. 9)
+/// β ← clamp( β − η·(ε − KL_β), β_min, 1e7 )             (a gradient step on J, App. C.4)
+/// ```
+///
+/// KL_β above ε pushes β up (less optimism), below ε down; a fixed point is a root of
+/// KL_β = ε where KL_β falls as β grows (a stable root of [`kl_roots`]).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for ε ≤ 0, η ≤ 0, β_min outside (0, 1e7], β0 outside
 /// [β_min, 1e7]; and those of [`kl_at`].
+///
+/// # Examples
+/// On the risky arm with uniform weights, descent from β = 1 settles at the root of
+/// KL_β = 0.05 (β ≈ 5.6646, the README's `riskmdp dual` example).
+/// ```
+/// use riskmdp::dual::{DualDescent, dual_descent, kl_roots};
+/// use riskmdp::envs::risky_arm;
+/// use riskmdp::utility::KlWeights;
+/// use riskmdp::SolveOptions;
+/// let (mdp, options) = (risky_arm(), SolveOptions::default());
+/// let settings = DualDescent {
+///     epsilon: 0.05, beta0: 1.0, lr: 20.0, steps: 60, beta_min: 1e-3, weights: KlWeights::Uniform,
+/// };
+/// let path = dual_descent(&mdp, settings, options)?;
+/// assert_eq!(path.len(), 61);
+/// let root = kl_roots(&mdp, 0.05, (1e-3, 1e7), 121, KlWeights::Uniform, options)?.roots[0];
+/// let last = path[60];
+/// assert!((last.beta - root).abs() < 1e-6 * root && (last.kl - 0.05).abs() < 1e-8);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn dual_descent(mdp: &TabularMdp, settings: DualDescent, options: SolveOptions) -> Result<Vec<DualStep>> {
     check_epsilon(settings.epsilon)?;
     if !(settings.lr.is_finite() && settings.lr > 0.0) {
@@ -156,12 +219,41 @@ pub struct RootScan {
 }
 
 /// Find every root of KL_β = ε on a grid of `points` values of β, log-spaced in
-/// `[beta_min, beta_max]`, each sign change refined by bisection in log β.
+/// `[beta_min, beta_max]`, each sign change refined by
+/// [bisection in log β](crate::bisection::bisect_log_beta) to 1e-13 relative.
 ///
-/// Two roots closer than one grid cell can be missed; a finer grid finds them.
+/// A sign change across which KL_β − ε stays away from 0 is a jump of KL_β (the greedy policy
+/// switches there), reported in [`RootScan::jumps`], not as a root. Two roots closer than one
+/// grid cell can be missed; a finer grid finds them.
+///
+/// # Formula
+///
+/// ```text
+/// KL_β = ε    (the constraint of Eq. 8 active; KL_β as in kl_at)
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad ε, range or point count; those of [`kl_at`].
+///
+/// # Examples
+/// With occupancy weights the risky arm's KL_β falls while the gamble is greedy, then drops to
+/// 0 at the switch β* = 5/ln 9, where `left` (deterministic) takes over: for ε = 0.05 there is
+/// no root, only a jump at β*. With uniform weights it has one stable root.
+/// ```
+/// use riskmdp::dual::kl_roots;
+/// use riskmdp::envs::risky_arm;
+/// use riskmdp::utility::KlWeights;
+/// use riskmdp::SolveOptions;
+/// let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+/// let occupancy = kl_roots(&mdp, 0.05, (0.1, 100.0), 31, KlWeights::Occupancy, options)?;
+/// assert!(occupancy.roots.is_empty());
+/// assert_eq!(occupancy.jumps.len(), 1);
+/// assert!((occupancy.jumps[0].beta - risky_arm::switch_beta()).abs() < 1e-6);
+/// let uniform = kl_roots(&mdp, 0.05, (0.1, 100.0), 31, KlWeights::Uniform, options)?;
+/// assert_eq!(uniform.roots, uniform.stable_roots);
+/// assert!((uniform.roots[0] - 5.664569).abs() < 1e-6);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_roots(
     mdp: &TabularMdp,
     epsilon: f64,
@@ -186,22 +278,24 @@ pub fn kl_roots(
         if fa * fb >= 0.0 {
             continue;
         }
-        let (mut lo, mut hi, mut f_lo, mut f_hi) = (grid[i].ln(), grid[i + 1].ln(), fa, fb);
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            let fm = f(mid.exp())?;
-            if fm == 0.0 {
-                (lo, hi, f_lo, f_hi) = (mid, mid, fm, fm);
-                break;
-            }
-            if (fm > 0.0) == (f_lo > 0.0) {
-                (lo, f_lo) = (mid, fm);
+        // Bisect on the sign of KL_β − ε, keeping its values at the bracket's ends: a crossing
+        // whose ends stay far apart is a jump of KL_β, not a root.
+        let (mut f_lo, mut f_hi) = (fa, fb);
+        let bracket = bisect_log_beta(grid[i].ln(), grid[i + 1].ln(), Width::Relative(1e-13), |beta| {
+            let fm = f(beta)?;
+            Ok(if fm == 0.0 {
+                (f_lo, f_hi) = (fm, fm);
+                Side::At
+            } else if (fm > 0.0) == (f_lo > 0.0) {
+                f_lo = fm;
+                Side::Below
             } else {
-                (hi, f_hi) = (mid, fm);
-            }
-        }
+                f_hi = fm;
+                Side::Above
+            })
+        })?;
         let jump = (f_hi - f_lo).abs() > 1e-6 * epsilon;
-        crossings.push(Crossing { beta: (0.5 * (lo + hi)).exp(), stable: fa > 0.0, jump });
+        crossings.push(Crossing { beta: bracket.beta(), stable: fa > 0.0, jump });
     }
     if values.last().is_some_and(|&v| v == 0.0) {
         crossings.push(Crossing { beta: beta_max, stable: false, jump: false });
@@ -217,10 +311,27 @@ pub fn kl_roots(
     })
 }
 
-/// `points` values log-spaced in `[lo, hi]`, both valid β with lo < hi, points ≥ 2.
+/// `points` values log-spaced in `[lo, hi]`, both valid β with lo < hi, 2 ≤ points ≤ 100 000;
+/// the ends are exactly `lo` and `hi`.
+///
+/// # Formula
+///
+/// ```text
+/// β_i = exp( ln lo + (ln hi − ln lo)·i/(points − 1) ),   i = 0 … points − 1
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] otherwise.
+///
+/// # Examples
+/// ```
+/// use riskmdp::dual::log_grid;
+/// let grid = log_grid(0.1, 1000.0, 5)?;
+/// let expected = [0.1, 1.0, 10.0, 100.0, 1000.0];
+/// assert!(grid.iter().zip(expected).all(|(b, e)| (b / e - 1.0).abs() < 1e-14));
+/// assert!(log_grid(10.0, 1.0, 5).is_err());
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn log_grid(lo: f64, hi: f64, points: usize) -> Result<Vec<f64>> {
     Beta::new(lo)?;
     Beta::new(hi)?;

@@ -39,7 +39,8 @@
 //!   iteration, finite horizon, the risk-neutral β = ∞ reference.
 //! * [`utility`] — Eqs. 6–8: the exponential utility, the ELBO, KL and occupancy.
 //! * [`dual`] — Eq. 9: dual descent on β and every root of KL_β = ε.
-//! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Figs. 1, 3).
+//! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Figs. 1, 3);
+//!   [`bisection`] — the one bisection in log β they and [`dual`] use.
 //! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff
 //!   gridworlds (Fig. 2).
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
@@ -69,6 +70,7 @@ pub mod solve;
 
 pub mod utility;
 
+pub mod bisection;
 pub mod dual;
 pub mod sweep;
 

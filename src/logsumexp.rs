@@ -32,12 +32,7 @@
 #[inline]
 pub fn log_expect_exp(p: &[f64], x: &[f64]) -> f64 {
     assert_eq!(p.len(), x.len(), "log_expect_exp: length mismatch");
-    let mut m = f64::NEG_INFINITY;
-    for (&pj, &xj) in p.iter().zip(x) {
-        if pj > 0.0 && xj > m {
-            m = xj;
-        }
-    }
+    let m = max_over_support(p, x);
     if !m.is_finite() {
         return m;
     }

@@ -1,4 +1,9 @@
 //! Policies: stationary π(a|s) or, with a horizon, time-dependent π_t(a|s).
+//!
+//! A policy is the prior π of the paper: it weighs the actions in the soft value (Eq. 2),
+//! `V_π(s) = log Σ_a π(a|s)·exp Q(s,a)`, and is what the posterior policy
+//! `q(a|s) ∝ π(a|s)·exp Q(s,a)` tilts. Every row of a non-terminal state is checked to be a
+//! probability vector when the policy is built; solvers trust it afterwards.
 
 use ndarray::{Array2, Array3, ArrayView2};
 
@@ -52,6 +57,19 @@ impl Policy {
     ///
     /// # Errors
     /// Shape errors, and non-finite, out-of-range or non-normalised rows of non-terminal states.
+    ///
+    /// # Examples
+    /// ```
+    /// use ndarray::Array2;
+    /// use riskmdp::{Error, Policy, envs::risky_arm};
+    /// let mdp = risky_arm();
+    /// let mut probs = Array2::from_elem((6, 2), 0.5);
+    /// probs[[0, 0]] = 0.25;
+    /// probs[[0, 1]] = 0.75;
+    /// assert!(Policy::stationary(&mdp, probs.clone()).is_ok());
+    /// probs[[0, 1]] = 0.7; // S's row sums to 0.95
+    /// assert!(matches!(Policy::stationary(&mdp, probs), Err(Error::NotADistribution { .. })));
+    /// ```
     pub fn stationary(mdp: &TabularMdp, probs: Array2<f64>) -> Result<Self> {
         Ok(Policy::Stationary(checked_rows(mdp, probs.view(), "policy")?))
     }
@@ -60,6 +78,22 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::Unsupported`] if the model has no horizon, shape and row errors otherwise.
+    ///
+    /// # Examples
+    /// Gamble at the first step, play safe after (the risky arm has only one decision at S, so
+    /// only t = 0 matters there).
+    /// ```
+    /// use ndarray::Array3;
+    /// use riskmdp::{Error, Policy, envs::risky_arm};
+    /// let mdp = risky_arm().with_horizon(Some(2))?;
+    /// let mut probs = Array3::zeros((2, 6, 2));
+    /// probs.slice_mut(ndarray::s![0, .., 1]).fill(1.0); // t = 0: right
+    /// probs.slice_mut(ndarray::s![1, .., 0]).fill(1.0); // t = 1: left
+    /// let policy = Policy::markov(&mdp, probs.clone())?;
+    /// assert_eq!(policy.at(0)[[0, 1]], 1.0);
+    /// assert!(matches!(Policy::markov(&risky_arm(), probs), Err(Error::Unsupported { .. })));
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn markov(mdp: &TabularMdp, probs: Array3<f64>) -> Result<Self> {
         let Some(horizon) = mdp.horizon() else {
             return Err(Error::Unsupported {
@@ -82,7 +116,14 @@ impl Policy {
         Ok(Policy::Markov(out))
     }
 
-    /// The uniform random policy.
+    /// The uniform random policy, π(a|s) = 1/A.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Policy, envs::risky_arm};
+    /// let policy = Policy::uniform(&risky_arm());
+    /// assert!(policy.at(0).iter().all(|&p| (p - 0.5).abs() < 1e-15));
+    /// ```
     pub fn uniform(mdp: &TabularMdp) -> Self {
         Policy::Stationary(Array2::from_elem((mdp.n_states(), mdp.n_actions()), 1.0 / mdp.n_actions() as f64))
     }
@@ -91,6 +132,17 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::Shape`] or [`Error::InvalidParameter`] for a wrong length or action index.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Error, Policy, envs::risky_arm};
+    /// let mdp = risky_arm();
+    /// let gamble = Policy::deterministic(&mdp, &[1; 6])?;
+    /// assert_eq!(gamble.at(0)[[0, 1]], 1.0);
+    /// assert!(matches!(Policy::deterministic(&mdp, &[2; 6]), Err(Error::InvalidParameter { .. })));
+    /// assert!(matches!(Policy::deterministic(&mdp, &[1; 5]), Err(Error::Shape { .. })));
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn deterministic(mdp: &TabularMdp, actions: &[usize]) -> Result<Self> {
         if actions.len() != mdp.n_states() {
             return Err(Error::Shape {
@@ -118,6 +170,18 @@ impl Policy {
     /// # Errors
     /// [`Error::Json`] if the text is not a 2- or 3-dimensional array of numbers; the errors of
     /// [`Policy::stationary`] and [`Policy::markov`] otherwise.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Error, Policy, envs::risky_arm};
+    /// let mdp = risky_arm();
+    /// let text = "[[0.5, 0.5], [1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]";
+    /// let policy = Policy::from_json_str(&mdp, text, "policy.json")?;
+    /// assert_eq!(policy.at(0)[[0, 1]], 0.5);
+    /// let err = Policy::from_json_str(&mdp, "[1, 2]", "policy.json");
+    /// assert!(matches!(err, Err(Error::Json { .. })));
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn from_json_str(mdp: &TabularMdp, text: &str, path: &str) -> Result<Self> {
         let json = |message: String| Error::Json { path: path.to_string(), message };
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json(e.to_string()))?;
@@ -149,6 +213,22 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::Io`] and the errors of [`Policy::from_json_str`].
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Error, Policy, envs::risky_arm};
+    /// let mdp = risky_arm();
+    /// let path = std::env::temp_dir().join(format!("riskmdp-policy-doc-{}.json", std::process::id()));
+    /// std::fs::write(&path, "[[0, 1], [1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]").map_err(|e| Error::Io {
+    ///     path: path.display().to_string(),
+    ///     source: e,
+    /// })?;
+    /// let policy = Policy::load(&mdp, &path)?;
+    /// assert_eq!(policy, Policy::deterministic(&mdp, &[1, 0, 0, 0, 0, 0])?);
+    /// let _ = std::fs::remove_file(&path);
+    /// assert!(matches!(Policy::load(&mdp, &path), Err(Error::Io { .. })));
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn load(mdp: &TabularMdp, path: impl AsRef<std::path::Path>) -> Result<Self> {
         let shown = path.as_ref().display().to_string();
         let text =
@@ -156,7 +236,35 @@ impl Policy {
         Policy::from_json_str(mdp, &text, &shown)
     }
 
+    /// π(a|s) of a stationary policy, for `function` on a model without a horizon (whose
+    /// finite-horizon twin is `twin`).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] if the model has a horizon or the policy is time-dependent.
+    pub(crate) fn stationary_probs(&self, mdp: &TabularMdp, function: &str, twin: &str) -> Result<&Array2<f64>> {
+        if mdp.horizon().is_some() {
+            return Err(Error::Unsupported { what: format!("{function}: the model has a horizon; use {twin}") });
+        }
+        match self {
+            Policy::Stationary(pi) => Ok(pi),
+            Policy::Markov(_) => {
+                Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() })
+            }
+        }
+    }
+
     /// π_t(·|·) as an S×A view (the same for every t if stationary).
+    ///
+    /// # Panics
+    /// If `t` is not below the horizon of a time-dependent policy.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Policy, envs::risky_arm};
+    /// let policy = Policy::uniform(&risky_arm());
+    /// assert_eq!(policy.at(0), policy.at(99)); // stationary: every t alike
+    /// assert_eq!(policy.at(0).dim(), (6, 2));
+    /// ```
     pub fn at(&self, t: usize) -> ArrayView2<'_, f64> {
         match self {
             Policy::Stationary(p) => p.view(),

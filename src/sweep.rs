@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::bisection::{Side, Width, bisect_log_beta};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::operators::posterior_row;
@@ -47,10 +48,32 @@ pub struct Sweep {
     pub switches: Vec<Switch>,
 }
 
-/// Solve the optimum at `beta` and look at state `state`.
+/// Solve the optimum at `beta` and look at state `state`: Q*, β·Q*, the greedy action and
+/// the posterior dynamics of every action (at t = 0 with a horizon).
+///
+/// # Formula
+///
+/// ```text
+/// Q*_β(s,·) (Lemma 4.1),   β·Q*_β(s,·),   q_β(s'|s,a) ∝ P(s'|s,a)·exp V*_β(s')   (Eq. 4)
+/// ```
 ///
 /// # Errors
 /// Those of [`solve_optimal`].
+///
+/// # Panics
+/// If `state` is not a state of the model (see [`sweep`], which checks it).
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, RIGHT, S};
+/// use riskmdp::sweep::sweep_point;
+/// use riskmdp::SolveOptions;
+/// let p = sweep_point(&risky_arm::risky_arm(), S, 1.0, SolveOptions::default())?;
+/// assert!((p.certainty_equivalent[0] + 5.0).abs() < 1e-12); // β·Q(S,left) = −5 at any β
+/// assert_eq!(p.greedy, RIGHT); // β = 1 < 5/ln 9: the gamble
+/// assert!((p.posterior_dynamics[RIGHT][A] - risky_arm::posterior_a(1.0)).abs() < 1e-12);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOptions) -> Result<SweepPoint> {
     let sol = solve_optimal(mdp, Beta::new(beta)?, Method::ValueIteration, options)?;
     let q0 = sol.q0();
@@ -79,10 +102,33 @@ pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOpti
     })
 }
 
-/// Sweep β over `grid` (ascending) at `state` and locate every greedy switch by bisection.
+/// Sweep β over `grid` (ascending) at `state` and locate every greedy switch between grid
+/// points by [bisection in log β](crate::bisection::bisect_log_beta): first on the greedy
+/// action, then polished on the sign of Q*(s,from) − Q*(s,to).
+///
+/// # Formula
+///
+/// ```text
+/// a switch from `from` to `to` at β:   Q*_β(s,from) = Q*_β(s,to),  `from` greedy just below β
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad state or an unsorted grid; those of [`solve_optimal`].
+///
+/// # Examples
+/// The risky arm switches from the gamble to the sure −5 at β* = 5/ln 9 (Fig. 1).
+/// ```
+/// use riskmdp::dual::log_grid;
+/// use riskmdp::envs::risky_arm::{self, LEFT, RIGHT, S};
+/// use riskmdp::sweep::sweep;
+/// use riskmdp::SolveOptions;
+/// let result = sweep(&risky_arm::risky_arm(), S, &log_grid(0.1, 100.0, 7)?, SolveOptions::default())?;
+/// assert_eq!(result.points.len(), 7);
+/// let [switch] = result.switches.as_slice() else { panic!("one switch") };
+/// assert_eq!((switch.from, switch.to), (RIGHT, LEFT));
+/// assert!((switch.beta - risky_arm::switch_beta()).abs() < 1e-12);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions) -> Result<Sweep> {
     if state >= mdp.n_states() {
         return Err(Error::InvalidParameter { name: "state".into(), message: format!("no state {state}") });
@@ -101,40 +147,32 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
         if w[0].greedy == w[1].greedy {
             continue;
         }
-        let (mut lo, mut hi) = (w[0].beta.ln(), w[1].beta.ln());
-        let (mut from, mut to) = (w[0].greedy, w[1].greedy);
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            let g = greedy_at(mid.exp())?;
+        // Bisect on the greedy action itself; `to` follows the action just above the bracket,
+        // which may be a third action that wins between the grid points.
+        let from = w[0].greedy;
+        let mut to = w[1].greedy;
+        let mut bracket = bisect_log_beta(w[0].beta.ln(), w[1].beta.ln(), Width::Relative(1e-13), |beta| {
+            let g = greedy_at(beta)?;
             if g == from {
-                lo = mid;
+                Ok(Side::Below)
             } else {
-                hi = mid;
                 to = g;
+                Ok(Side::Above)
             }
-        }
-        // A third action may win between the grid points; report the first change found.
-        if from == to {
-            from = w[0].greedy;
-        }
+        })?;
         // The greedy choice has a tie margin; polish on the sign of Q(from) − Q(to) itself.
-        let gap = |log_beta: f64| -> Result<f64> {
-            let q = q_at(log_beta.exp())?;
+        let gap = |beta: f64| -> Result<f64> {
+            let q = q_at(beta)?;
             Ok(q[from] - q[to])
         };
-        let (mut a, mut b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
-        if gap(a)? > 0.0 && gap(b)? < 0.0 {
-            while b - a > 1e-15 * a.abs().max(1.0) {
-                let mid = 0.5 * (a + b);
-                if gap(mid)? > 0.0 {
-                    a = mid;
-                } else {
-                    b = mid;
-                }
-            }
-            (lo, hi) = (a, b);
+        let (lo, hi) = (bracket.lo, bracket.hi);
+        let (a, b) = (lo - 1e-9 * lo.abs().max(1.0), hi + 1e-9 * hi.abs().max(1.0));
+        if gap(a.exp())? > 0.0 && gap(b.exp())? < 0.0 {
+            bracket = bisect_log_beta(a, b, Width::Relative(1e-15), |beta| {
+                Ok(if gap(beta)? > 0.0 { Side::Below } else { Side::Above })
+            })?;
         }
-        switches.push(Switch { beta: (0.5 * (lo + hi)).exp(), from, to });
+        switches.push(Switch { beta: bracket.beta(), from, to });
     }
     Ok(Sweep { state, points, switches })
 }

@@ -16,8 +16,7 @@
 //! `U_β` is the exponential utility of the *undiscounted* return: it equals `β·V_π` only for
 //! γ = 1 (with γ < 1 the backups define a recursive risk measure instead).
 
-use nalgebra::{DMatrix, DVector};
-use ndarray::{Array1, Array2, Array3, Axis};
+use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 use crate::logsumexp::log_expect_exp;
@@ -26,6 +25,7 @@ use crate::operators::{posterior_dynamics, posterior_policy};
 use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::solve::evaluate_finite_horizon;
+use crate::solve::linear::{DENSE_SOLVE_MAX, Orientation, solve_chain};
 
 /// The distribution of the undiscounted return of a policy, summarised.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,11 +43,36 @@ pub struct ReturnSummary {
 }
 
 /// Exponential utility (Eq. 6) of a policy from state `start`, by enumerating every
-/// trajectory of the horizon (a terminal state ends a trajectory early).
+/// trajectory of the horizon (a terminal state ends a trajectory early), at most `limit`.
+///
+/// # Formula
+///
+/// ```text
+/// U_β(π, s) = β·log E_{τ∼p_π(·|s_0=s)} exp( Σ_t r(s_t,a_t)/β )        (Eq. 6)
+/// ```
+///
+/// The sum is undiscounted: for γ = 1 it equals β·V_π,0(s); for γ < 1 it does not.
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon, [`Error::InvalidParameter`] for a bad start
 /// state, [`Error::TooManyTrajectories`] past `limit`.
+///
+/// # Examples
+/// Always gambling on the risky arm: return −10 w.p. 0.9, 0 w.p. 0.1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, RIGHT, S};
+/// use riskmdp::utility::exponential_utility;
+/// use riskmdp::{Beta, Policy};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let gamble = Policy::deterministic(&mdp, &[RIGHT; 6])?;
+/// let u = exponential_utility(&mdp, Beta::new(2.0)?, &gamble, S, 100)?;
+/// assert_eq!(u.trajectories, 2);
+/// assert!((u.mean + 9.0).abs() < 1e-12 && (u.variance - 9.0).abs() < 1e-12); // 0.9·0.1·10²
+/// let closed = 2.0 * (0.9 * (-10.0f64 / 2.0).exp() + 0.1).ln();
+/// assert!((u.certainty_equivalent - closed).abs() < 1e-12);
+/// assert!(u.certainty_equivalent > u.mean); // small β is optimistic
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn exponential_utility(
     mdp: &TabularMdp,
     beta: Beta,
@@ -111,11 +136,31 @@ pub struct Variational {
     pub dynamics: Vec<Array3<f64>>,
 }
 
-/// The exact posterior of a policy over the horizon: `q_t(a|s) ∝ π_t(a|s)·exp Q_t(s,a)`,
-/// `q_t(s'|s,a) ∝ P(s'|s,a)·exp V_{t+1}(s')` — the maximiser of the ELBO.
+/// The exact posterior of a policy over the horizon — the maximiser of the ELBO (Eq. 7).
+///
+/// # Formula
+///
+/// ```text
+/// q_t(a|s)    ∝ π_t(a|s)·exp Q_π,t(s,a)                 posterior policy
+/// q_t(s'|s,a) ∝ P(s'|s,a)·exp V_π,t+1(s')              posterior dynamics (Eq. 4)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon.
+///
+/// # Examples
+/// Under the uniform prior the risky arm's posterior of `right` at t = 0 is the closed form
+/// of [`risky_arm::posterior_a`](crate::envs::risky_arm::posterior_a).
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, RIGHT, S};
+/// use riskmdp::utility::posterior;
+/// use riskmdp::{Beta, Policy};
+/// let (mdp, beta) = (risky_arm::risky_arm().with_horizon(Some(2))?, 3.0);
+/// let q = posterior(&mdp, Beta::new(beta)?, &Policy::uniform(&mdp))?;
+/// assert!((q.dynamics[0][[S, RIGHT, A]] - risky_arm::posterior_a(beta)).abs() < 1e-12);
+/// assert!((q.policy[[0, S, 0]] + q.policy[[0, S, 1]] - 1.0).abs() < 1e-15);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variational> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "posterior: needs a model with a horizon".into() });
@@ -131,19 +176,53 @@ pub fn posterior(mdp: &TabularMdp, beta: Beta, prior: &Policy) -> Result<Variati
     Ok(Variational { policy, dynamics })
 }
 
-/// `Σ_j q_j·log(q_j/p_j)` (+∞ if q puts mass where p has none).
-fn kl(q: &[f64], p: &[f64]) -> f64 {
-    q.iter()
-        .zip(p)
-        .filter(|(q, _)| **q > 0.0)
-        .map(|(&q, &p)| if p > 0.0 { q * (q / p).ln() } else { f64::INFINITY })
+/// `Σ_j q_j·log(q_j/p_j)` over `(q_j, p_j)` pairs (+∞ if q puts mass where p has none).
+fn kl_of_pairs(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    pairs
+        .into_iter()
+        .filter(|&(q, _)| q > 0.0)
+        .map(|(q, p)| if p > 0.0 { q * (q / p).ln() } else { f64::INFINITY })
         .sum()
+}
+
+/// `KL(q ‖ p) = Σ_j q_j·log(q_j/p_j)` of two dense rows.
+fn kl(q: &[f64], p: &[f64]) -> f64 {
+    kl_of_pairs(q.iter().copied().zip(p.iter().copied()))
 }
 
 /// The scaled ELBO (Eq. 7 divided by β) of a variational q against prior π, per start state.
 ///
+/// # Formula
+///
+/// ```text
+/// ELBO(q; s) = E_q[Σ_t r_t]/β − KL(q(τ) ‖ p_π(τ)) ≤ V_π,0(s), with equality at the posterior (Eq. 7)
+/// computed backwards:  L_T = 0,
+/// L_t(s) = Σ_a q_t(a|s)·[ r(s,a)/β − log(q_t(a|s)/π_t(a|s))
+///                        + γ·Σ_{s'} q_t(s'|s,a)·( L_{t+1}(s') − log(q_t(s'|s,a)/P(s'|s,a)) ) ]
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon; [`Error::Shape`] if q has the wrong shape.
+///
+/// # Examples
+/// The ELBO is tight at the posterior and equals the expected return / β at the prior itself
+/// (KL = 0): for the uniform policy on the risky arm, the expected return is ½·(−5) + ½·(−9) = −7.
+/// ```
+/// use ndarray::Array3;
+/// use riskmdp::envs::risky_arm::{self, S};
+/// use riskmdp::utility::{Variational, elbo, posterior};
+/// use riskmdp::{Beta, Policy, evaluate_finite_horizon};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let (beta, prior) = (Beta::new(2.0)?, Policy::uniform(&mdp));
+/// let v = evaluate_finite_horizon(&mdp, beta, &prior)?.v;
+/// let tight = elbo(&mdp, beta, &prior, &posterior(&mdp, beta, &prior)?)?;
+/// assert!((tight[S] - v[[0, S]]).abs() < 1e-12);
+/// let p = mdp.transitions().into_owned();
+/// let at_prior = Variational { policy: Array3::from_elem((2, 6, 2), 0.5), dynamics: vec![p.clone(), p] };
+/// let loose = elbo(&mdp, beta, &prior, &at_prior)?;
+/// assert!((loose[S] - (-7.0 / 2.0)).abs() < 1e-12 && loose[S] < v[[0, S]]);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Result<Array1<f64>> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "elbo: needs a model with a horizon".into() });
@@ -182,7 +261,32 @@ pub fn elbo(mdp: &TabularMdp, beta: Beta, prior: &Policy, q: &Variational) -> Re
     Ok(next)
 }
 
-/// KL(q(·|s,a) ‖ P(·|s,a)) for every pair; 0 at terminal states.
+/// KL(q(·|s,a) ‖ P(·|s,a)) for every pair of a dense S×A×S q; 0 at terminal states.
+///
+/// # Formula
+///
+/// ```text
+/// KL(s,a) = Σ_{s'} q(s'|s,a)·log( q(s'|s,a) / P(s'|s,a) )     (the per-pair term of Eq. 8)
+/// ```
+///
+/// # Panics
+/// If `q` is not S×A×S.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
+/// use riskmdp::operators::posterior_dynamics;
+/// use riskmdp::utility::kl_per_pair;
+/// use riskmdp::{Beta, SolveOptions, value_iteration};
+/// let mdp = risky_arm::risky_arm();
+/// let sol = value_iteration(&mdp, Beta::new(3.0)?, SolveOptions::default())?;
+/// let q = posterior_dynamics(&mdp, sol.v.view());
+/// let kl = kl_per_pair(&mdp, &q);
+/// let (qa, qb) = (q[[S, RIGHT, A]], q[[S, RIGHT, B]]);
+/// assert!((kl[[S, RIGHT]] - (qa * (qa / 0.9).ln() + qb * (qb / 0.1).ln())).abs() < 1e-15);
+/// assert_eq!(kl[[S, 0]], 0.0); // `left` is deterministic: nothing to tilt
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_per_pair(mdp: &TabularMdp, q: &Array3<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
@@ -231,6 +335,24 @@ fn kl_summand(d: f64) -> f64 {
 /// digits to cancellation (3 left at β = 1e7 on the risky arm), while every term of `Σ P·g(d)`
 /// is non-negative. The `d_j` are formed after shifting by max V, with `log1p`, so they are
 /// exact to a few ulps of themselves.
+///
+/// # Panics
+/// If `v` has fewer than S entries.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::Gridworld;
+/// use riskmdp::operators::posterior_dynamics;
+/// use riskmdp::utility::{kl_of_posterior_dynamics, kl_per_pair};
+/// use riskmdp::{Beta, SolveOptions, value_iteration};
+/// let mdp = Gridworld::cliff().build()?;
+/// let v = value_iteration(&mdp, Beta::new(0.5)?, SolveOptions::default())?.v;
+/// let row_by_row = kl_of_posterior_dynamics(&mdp, &v.to_vec());
+/// let dense = kl_per_pair(&mdp, &posterior_dynamics(&mdp, v.view()));
+/// assert!(row_by_row.iter().zip(dense.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+/// assert!(row_by_row.iter().any(|&kl| kl > 0.1)); // β = 0.5 tilts the noisy moves a lot
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     let mut out = Array2::zeros((mdp.n_states(), mdp.n_actions()));
     for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
@@ -245,39 +367,43 @@ pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
     out
 }
 
-/// State-action occupancy `d(s,a) = Σ_t γ^t Pr(s_t = s, a_t = a)` of a stationary policy in
-/// the true dynamics from ρ, on an infinite-horizon model (not normalised).
+/// State-action occupancy of a stationary policy in the true dynamics from ρ, on an
+/// infinite-horizon model (not normalised): the weights of KL_β (Eq. 8).
+///
+/// # Formula
+///
+/// ```text
+/// d(s,a) = Σ_t γ^t·Pr(s_t = s, a_t = a | s_0 ∼ ρ) = μ(s)·π(a|s),   μ = ρ + γ·P_πᵀ μ
+/// ```
+///
+/// on the non-terminal states (one linear solve; by iteration above 3000 states).
 ///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
+///
+/// # Examples
+/// Always gambling on the risky arm visits S once, A w.p. 0.9 and B w.p. 0.1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
+/// use riskmdp::utility::occupancy;
+/// use riskmdp::Policy;
+/// let mdp = risky_arm::risky_arm();
+/// let d = occupancy(&mdp, &Policy::deterministic(&mdp, &[RIGHT; 6])?)?;
+/// assert!((d[[S, RIGHT]] - 1.0).abs() < 1e-15);
+/// assert!((d[[A, RIGHT]] - 0.9).abs() < 1e-15 && (d[[B, RIGHT]] - 0.1).abs() < 1e-15);
+/// assert_eq!(d[[S, 0]] + d[[3, RIGHT]], 0.0); // `left` never taken; C terminal
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "occupancy: the model has a horizon; use occupancy_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "occupancy", "occupancy_finite_horizon")?;
     let s_count = mdp.n_states();
     // μ = ρ + γ P_πᵀ μ on the non-terminal states.
-    let mu: Vec<f64> = if s_count > crate::solve::risk_neutral::DENSE_SOLVE_MAX {
+    let mu: Vec<f64> = if s_count > DENSE_SOLVE_MAX {
         occupancy_by_iteration(mdp, pi)?
     } else {
-        let mut m = DMatrix::<f64>::identity(s_count, s_count);
-        let mut rhs = DVector::<f64>::zeros(s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-            rhs[s] = mdp.initial()[s];
-            for a in 0..mdp.n_actions() {
-                for (j, pj) in mdp.row(s, a).iter() {
-                    if !mdp.is_terminal(j) {
-                        m[(j, s)] -= mdp.gamma() * pi[[s, a]] * pj;
-                    }
-                }
-            }
-        }
-        let mu = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?;
-        mu.iter().copied().collect()
+        let rows = |s: usize, a: usize| mdp.row(s, a).iter();
+        solve_chain(mdp, mdp.gamma(), |s, a| pi[[s, a]], rows, &mdp.initial().to_vec(), Orientation::Transposed)
+            .ok_or_else(|| Error::Unsupported { what: "occupancy: singular system".into() })?
     };
     let mut d = Array2::zeros((s_count, mdp.n_actions()));
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
@@ -288,25 +414,36 @@ pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
     Ok(d)
 }
 
+/// One step of the state flow under π in the true dynamics, between non-terminal states:
+/// `next(s') = Σ_{s,a} w(s,a)·P(s'|s,a)` with `w(s,a) = factor·flow(s)·π(a|s)`, which
+/// `visit(s, a, w)` sees for every pair with flow.
+fn flow_step(
+    mdp: &TabularMdp,
+    pi: ArrayView2<f64>,
+    flow: &[f64],
+    factor: f64,
+    mut visit: impl FnMut(usize, usize, f64),
+) -> Vec<f64> {
+    let mut next = vec![0.0; mdp.n_states()];
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s) && flow[s] > 0.0) {
+        for a in 0..mdp.n_actions() {
+            let w = factor * flow[s] * pi[[s, a]];
+            visit(s, a, w);
+            for (j, p) in mdp.row(s, a).iter().filter(|&(j, _)| !mdp.is_terminal(j)) {
+                next[j] += w * p;
+            }
+        }
+    }
+    next
+}
+
 /// μ = ρ + γ P_πᵀ μ by iteration (large models): μ_k = Σ_{t<k} γ^t ρ P_π^t, to 1e-12 relative.
 fn occupancy_by_iteration(mdp: &TabularMdp, pi: &Array2<f64>) -> Result<Vec<f64>> {
     let s_count = mdp.n_states();
     let mut flow: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { mdp.initial()[s] }).collect();
     let mut mu = flow.clone();
     for _ in 0..10_000_000 {
-        let mut next = vec![0.0; s_count];
-        for s in (0..s_count).filter(|&s| flow[s] > 0.0) {
-            for a in 0..mdp.n_actions() {
-                let w = mdp.gamma() * flow[s] * pi[[s, a]];
-                if w > 0.0 {
-                    for (j, p) in mdp.row(s, a).iter() {
-                        if !mdp.is_terminal(j) {
-                            next[j] += w * p;
-                        }
-                    }
-                }
-            }
-        }
+        let next = flow_step(mdp, pi.view(), &flow, mdp.gamma(), |_, _, _| {});
         let added: f64 = next.iter().sum();
         let total: f64 = mu.iter().sum();
         for (m, x) in mu.iter_mut().zip(&next) {
@@ -320,31 +457,42 @@ fn occupancy_by_iteration(mdp: &TabularMdp, pi: &Array2<f64>) -> Result<Vec<f64>
     Err(Error::Unsupported { what: "occupancy: the state flow did not die out".into() })
 }
 
-/// Time-indexed occupancy `d_t(s,a) = γ^t·Pr(s_t = s, a_t = a)`, shape (T, S, A).
+/// Time-indexed occupancy of a policy from ρ over the horizon, shape (T, S, A): the weights of
+/// KL_β (Eq. 8) with a horizon.
+///
+/// # Formula
+///
+/// ```text
+/// d_t(s,a) = γ^t·Pr(s_t = s, a_t = a | s_0 ∼ ρ)      (0 at terminal states)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] without a horizon.
+///
+/// # Examples
+/// The uniform policy on the risky arm: S at t = 0, then A w.p. ½·0.9 at t = 1.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, A, S};
+/// use riskmdp::utility::occupancy_finite_horizon;
+/// use riskmdp::Policy;
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let d = occupancy_finite_horizon(&mdp, &Policy::uniform(&mdp))?;
+/// assert!((d[[0, S, 0]] - 0.5).abs() < 1e-15);
+/// assert!((d[[1, A, 0]] - 0.5 * 0.9 * 0.5).abs() < 1e-15);
+/// assert_eq!(d[[1, S, 0]], 0.0);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn occupancy_finite_horizon(mdp: &TabularMdp, policy: &Policy) -> Result<Array3<f64>> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "occupancy_finite_horizon: the model has no horizon".into() });
     };
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     let mut d = Array3::zeros((horizon, s_count, a_count));
-    let mut mu = mdp.initial().clone();
+    let mut mu = mdp.initial().to_vec();
     let mut discount = 1.0;
     for t in 0..horizon {
         let pi = policy.at(t);
-        let mut next = Array1::<f64>::zeros(s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s) && mu[s] > 0.0) {
-            for a in 0..a_count {
-                let w = mu[s] * pi[[s, a]];
-                d[[t, s, a]] = discount * w;
-                for (j, &pj) in mdp.transition_row(s, a).iter().enumerate() {
-                    next[j] += w * pj;
-                }
-            }
-        }
-        mu = next;
+        mu = flow_step(mdp, pi, &mu, 1.0, |s, a, w| d[[t, s, a]] = discount * w);
         discount *= mdp.gamma();
     }
     Ok(d)
@@ -360,7 +508,21 @@ pub enum KlWeights {
     Uniform,
 }
 
-/// `Σ w·kl / Σ w` (0 when all weights vanish).
+/// The weighted mean `Σ w·kl / Σ w` (0 when all weights vanish); pairs with zero weight are
+/// skipped, so an infinite KL where nothing is visited does not count.
+///
+/// # Formula
+///
+/// ```text
+/// KL_β = Σ_{s,a} d(s,a)·KL(s,a) / Σ_{s,a} d(s,a)        (Eq. 8, normalised)
+/// ```
+///
+/// # Examples
+/// ```
+/// use riskmdp::utility::weighted_mean;
+/// assert!((weighted_mean(&[1.0, f64::INFINITY, 4.0], &[3.0, 0.0, 1.0]) - 1.75).abs() < 1e-15);
+/// assert_eq!(weighted_mean(&[1.0], &[0.0]), 0.0);
+/// ```
 pub fn weighted_mean(kl: &[f64], weights: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
     if total <= 0.0 {
@@ -377,11 +539,59 @@ pub(crate) fn uniform_weights(mdp: &TabularMdp, steps: usize) -> Vec<f64> {
     one.repeat(steps)
 }
 
-/// The scaled ELBO of stationary q against prior π on an infinite-horizon model with γ < 1:
-/// the fixed point of the stationary form of the recursion above.
+/// The first axis of an array whose length is not the expected one, as [`Error::Shape`].
+fn check_dims(field: &str, found: &[usize], expected: &[usize], layout: &str) -> Result<()> {
+    match found.iter().zip(expected).position(|(f, e)| f != e) {
+        None => Ok(()),
+        Some(axis) => Err(Error::Shape {
+            field: format!("{field} (axis {axis})"),
+            what: layout.into(),
+            expected: expected[axis],
+            found: found[axis],
+        }),
+    }
+}
+
+/// The scaled ELBO (Eq. 7 divided by β) of a stationary q against prior π on an
+/// infinite-horizon model with γ < 1, per start state: the fixed point of the stationary form
+/// of the recursion of [`elbo`]. It is at most V_π, with equality at the posterior.
+///
+/// # Formula
+///
+/// ```text
+/// L(s) = Σ_a q(a|s)·[ r(s,a)/β − log(q(a|s)/π(a|s))
+///                     + γ·( Σ_{s'} q(s'|s,a)·L(s') − KL(q(·|s,a) ‖ P(·|s,a)) ) ]
+/// ```
+///
+/// solved as the linear system `(I − γ·M) L = c`, `M[s][s'] = Σ_a q(a|s)·q(s'|s,a)`; a state
+/// that reaches (under q) a pair where q takes an action π never takes has L = −∞.
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a horizon or γ = 1.
+/// [`Error::Unsupported`] for a horizon or γ = 1; [`Error::Shape`] if `prior`, `q_policy` are
+/// not S×A or `q_dynamics` not S×A×S.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::Gridworld;
+/// use riskmdp::operators::{posterior_dynamics, posterior_policy};
+/// use riskmdp::utility::elbo_stationary;
+/// use riskmdp::{Beta, Policy, SolveOptions, evaluate_policy};
+/// let mdp = Gridworld::cliff().build()?; // γ = 0.9
+/// let beta = Beta::new(2.0)?;
+/// let prior = Policy::uniform(&mdp);
+/// let sol = evaluate_policy(&mdp, beta, &prior, SolveOptions::default())?;
+/// let pi = prior.at(0).to_owned();
+/// // At the posterior q(a|s) ∝ π·exp Q, q(s'|s,a) ∝ P·exp V the ELBO is tight: L = V_π.
+/// let q_pi = posterior_policy(&mdp, pi.view(), sol.q.view());
+/// let q_p = posterior_dynamics(&mdp, sol.v.view());
+/// let tight = elbo_stationary(&mdp, beta, &pi, &q_pi, &q_p)?;
+/// let start = mdp.initial_state().unwrap_or(0);
+/// assert!((tight[start] - sol.v[start]).abs() < 1e-9 * sol.v[start].abs().max(1.0));
+/// // With the true dynamics instead of the posterior it is strictly lower.
+/// let loose = elbo_stationary(&mdp, beta, &pi, &q_pi, &mdp.transitions())?;
+/// assert!(loose[start] < sol.v[start] - 1e-6);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn elbo_stationary(
     mdp: &TabularMdp,
     beta: Beta,
@@ -393,9 +603,12 @@ pub fn elbo_stationary(
         return Err(Error::Unsupported { what: "elbo_stationary: needs γ < 1 and no horizon".into() });
     }
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
-    // L = c + γ·M L with c the one-step terms; solve the linear system directly.
-    let mut m = DMatrix::<f64>::identity(s_count, s_count);
-    let mut c = DVector::<f64>::zeros(s_count);
+    check_dims("prior", prior.shape(), &[s_count, a_count], "S×A")?;
+    check_dims("q_policy", q_policy.shape(), &[s_count, a_count], "S×A")?;
+    check_dims("q_dynamics", q_dynamics.shape(), &[s_count, a_count, s_count], "S×A×S")?;
+    // L = c + γ·M L with c the one-step terms and M[s][s'] = Σ_a q(a|s)·q(s'|s,a).
+    let q_row = |s: usize, a: usize| (0..s_count).map(move |j| (j, q_dynamics[[s, a, j]]));
+    let mut c = vec![0.0; s_count];
     for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
         for a in 0..a_count {
             let qa = q_policy[[s, a]];
@@ -403,36 +616,33 @@ pub fn elbo_stationary(
                 continue;
             }
             let log_ratio = if prior[[s, a]] > 0.0 { (qa / prior[[s, a]]).ln() } else { f64::INFINITY };
-            let q_row: Vec<f64> = (0..s_count).map(|j| q_dynamics[[s, a, j]]).collect();
+            let row: Vec<f64> = q_row(s, a).map(|(_, w)| w).collect();
             c[s] += qa
-                * (mdp.rewards()[[s, a]] / beta.get()
-                    - log_ratio
-                    - mdp.gamma() * kl(&q_row, &mdp.transition_row(s, a)));
-            for (j, &w) in q_row.iter().enumerate() {
-                if !mdp.is_terminal(j) {
-                    m[(s, j)] -= mdp.gamma() * qa * w;
-                }
-            }
+                * (mdp.rewards()[[s, a]] / beta.get() - log_ratio - mdp.gamma() * kl(&row, &mdp.transition_row(s, a)));
         }
     }
     // States whose one-step term is −∞ (q where the prior has no mass), and every state that
     // reaches one under q, have ELBO −∞; solve the linear system on the rest.
+    let reaches = |s: usize, j: usize| {
+        j != s
+            && !mdp.is_terminal(s)
+            && !mdp.is_terminal(j)
+            && (0..a_count).any(|a| mdp.gamma() * q_policy[[s, a]] * q_dynamics[[s, a, j]] > 0.0)
+    };
     let mut minus_inf: Vec<bool> = (0..s_count).map(|s| c[s] == f64::NEG_INFINITY).collect();
     loop {
-        let grown: Vec<bool> = (0..s_count)
-            .map(|s| minus_inf[s] || (0..s_count).any(|j| j != s && m[(s, j)] < 0.0 && minus_inf[j]))
-            .collect();
+        let grown: Vec<bool> =
+            (0..s_count).map(|s| minus_inf[s] || (0..s_count).any(|j| minus_inf[j] && reaches(s, j))).collect();
         if grown == minus_inf {
             break;
         }
         minus_inf = grown;
     }
     for s in (0..s_count).filter(|&s| minus_inf[s]) {
-        for j in 0..s_count {
-            m[(s, j)] = if j == s { 1.0 } else { 0.0 };
-        }
         c[s] = 0.0;
     }
-    let l = m.lu().solve(&c).ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
+    let weight = |s: usize, a: usize| if minus_inf[s] { 0.0 } else { q_policy[[s, a]] };
+    let l = solve_chain(mdp, mdp.gamma(), weight, q_row, &c, Orientation::Rows)
+        .ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
     Ok(Array1::from_iter((0..s_count).map(|s| if minus_inf[s] { f64::NEG_INFINITY } else { l[s] })))
 }

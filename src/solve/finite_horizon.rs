@@ -54,10 +54,32 @@ fn induction(
     Ok((q, v, greedy))
 }
 
-/// Optimal time-indexed Q*_t by backward induction.
+/// Optimal time-indexed Q*_t by backward induction (the max aggregation of Lemma 4.1 at every
+/// step), with the greedy time-dependent policy.
+///
+/// # Formula
+///
+/// ```text
+/// V_T = 0,  Q_t(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V_{t+1}(s'),  V_t(s) = max_a Q_t(s,a)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] for a model without a horizon.
+///
+/// # Examples
+/// With one step left only the immediate reward counts; with two the risky arm is solved.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, LEFT, RIGHT, S};
+/// use riskmdp::{Beta, solve_finite_horizon};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let sol = solve_finite_horizon(&mdp, Beta::new(1.0)?)?;
+/// assert_eq!(sol.q.dim(), (2, 6, 2));
+/// assert_eq!(sol.greedy[[1, S]], RIGHT); // last step: reward 0 beats −5
+/// assert!((sol.q[[0, S, RIGHT]] - (0.9 * (-10f64).exp() + 0.1).ln()).abs() < 1e-15);
+/// assert!((sol.q[[0, S, LEFT]] + 5.0).abs() < 1e-15);
+/// assert_eq!(sol.v.row(2).sum(), 0.0); // V_T = 0
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn solve_finite_horizon(mdp: &TabularMdp, beta: Beta) -> Result<FiniteHorizonSolution> {
     let (q, v, greedy) = induction(mdp, beta, None)?;
     let mut probs = Array3::zeros(q.raw_dim());
@@ -69,8 +91,33 @@ pub fn solve_finite_horizon(mdp: &TabularMdp, beta: Beta) -> Result<FiniteHorizo
 
 /// Time-indexed Q_π,t of a stationary or time-dependent policy by backward induction.
 ///
+/// With γ = 1, `β·V_0(s)` is the exponential utility of Eq. (6) (see
+/// [`exponential_utility`](crate::utility::exponential_utility)).
+///
+/// # Formula
+///
+/// ```text
+/// V_T = 0,  Q_t(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V_{t+1}(s'),
+/// V_t(s) = log Σ_a π_t(a|s)·exp Q_t(s,a)                                      (Eqs. 2, 15)
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] for a model without a horizon.
+///
+/// # Examples
+/// The uniform policy on the risky arm (horizon 2, γ = 1): β·V_0(S) equals the exponential
+/// utility of its return, computed by enumerating trajectories.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, S};
+/// use riskmdp::utility::exponential_utility;
+/// use riskmdp::{Beta, Policy, evaluate_finite_horizon};
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let (beta, uniform) = (Beta::new(4.0)?, Policy::uniform(&mdp));
+/// let sol = evaluate_finite_horizon(&mdp, beta, &uniform)?;
+/// let utility = exponential_utility(&mdp, beta, &uniform, S, 1000)?;
+/// assert!((4.0 * sol.v[[0, S]] - utility.certainty_equivalent).abs() < 1e-12);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn evaluate_finite_horizon(mdp: &TabularMdp, beta: Beta, policy: &Policy) -> Result<FiniteHorizonSolution> {
     let (q, v, greedy) = induction(mdp, beta, Some(policy))?;
     Ok(FiniteHorizonSolution { beta: beta.get(), q, v, policy: policy.clone(), greedy })

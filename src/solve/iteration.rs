@@ -12,11 +12,12 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::certificate::{self, Certificate};
-use super::{SolveOptions, Termination};
+use super::{SolveOptions, StationarySolution, Termination};
 use crate::error::{Error, Result};
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
 use crate::operators::Aggregation;
+use crate::policy::Policy;
 use crate::risk::Beta;
 use crate::tolerance;
 
@@ -36,6 +37,25 @@ pub(crate) struct FixedPoint {
     pub residual: f64,
     pub error_bound: f64,
     pub termination: Termination,
+}
+
+impl StationarySolution {
+    /// The solution of a stationary solver that ended with `fp`, for `policy` and its `greedy`
+    /// actions (no policy updates).
+    pub(crate) fn from_fixed_point(beta: Beta, fp: FixedPoint, policy: Policy, greedy: Vec<usize>) -> Self {
+        StationarySolution {
+            beta: beta.get(),
+            q: fp.q,
+            v: fp.v,
+            policy,
+            greedy,
+            iterations: fp.iterations,
+            policy_updates: 0,
+            residual: fp.residual,
+            error_bound: fp.error_bound,
+            termination: fp.termination,
+        }
+    }
 }
 
 fn sup_over_nonterminal(mdp: &TabularMdp, x: impl Fn(usize) -> f64 + Sync + Send) -> f64 {

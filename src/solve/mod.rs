@@ -17,6 +17,7 @@ use crate::tolerance;
 mod certificate;
 pub mod finite_horizon;
 mod iteration;
+pub(crate) mod linear;
 pub mod policy_evaluation;
 pub mod policy_improvement;
 pub mod policy_iteration;
@@ -73,10 +74,30 @@ impl Default for SolveOptions {
 
 impl SolveOptions {
     /// Set the relative tolerance.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::SolveOptions;
+    /// let options = SolveOptions::default().tol(1e-9).max_iterations(500);
+    /// assert_eq!((options.tol, options.max_iterations), (1e-9, 500));
+    /// assert!(options.validate().is_ok());
+    /// ```
     pub fn tol(self, tol: f64) -> Self {
         SolveOptions { tol, ..self }
     }
     /// Set the sweep limit.
+    ///
+    /// # Examples
+    /// A solver that runs out of sweeps says so, and still reports a certified bound.
+    /// ```
+    /// use riskmdp::envs::Gridworld;
+    /// use riskmdp::{Beta, SolveOptions, Termination, value_iteration};
+    /// let mdp = Gridworld::cliff().build()?;
+    /// let sol = value_iteration(&mdp, Beta::new(1.0)?, SolveOptions::default().max_iterations(3))?;
+    /// assert_eq!((sol.iterations, sol.termination), (3, Termination::IterationLimit));
+    /// assert!(sol.error_bound > 1e-6);
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn max_iterations(self, max_iterations: usize) -> Self {
         SolveOptions { max_iterations, ..self }
     }
@@ -84,6 +105,14 @@ impl SolveOptions {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] unless 0 < tol < 1 and max_iterations ≥ 1.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Error, SolveOptions};
+    /// assert!(SolveOptions::default().validate().is_ok());
+    /// let bad = SolveOptions::default().tol(0.0).validate();
+    /// assert!(matches!(bad, Err(Error::InvalidParameter { .. })));
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if !(self.tol > 0.0 && self.tol < 1.0) {
             return Err(Error::InvalidParameter {
@@ -152,6 +181,14 @@ pub enum Solution {
 
 impl Solution {
     /// β.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Beta, Method, SolveOptions, envs::risky_arm, solve_optimal};
+    /// let sol = solve_optimal(&risky_arm(), Beta::new(2.5)?, Method::default(), SolveOptions::default())?;
+    /// assert_eq!(sol.beta(), 2.5);
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn beta(&self) -> f64 {
         match self {
             Solution::Stationary(s) => s.beta,
@@ -159,6 +196,16 @@ impl Solution {
         }
     }
     /// Q at the first decision step (Q_0 with a horizon), S×A.
+    ///
+    /// # Examples
+    /// With a horizon of 1 only the immediate reward counts: Q_0 = r/β.
+    /// ```
+    /// use riskmdp::{Beta, Method, SolveOptions, envs::risky_arm, solve_optimal};
+    /// let mdp = risky_arm().with_horizon(Some(1))?;
+    /// let sol = solve_optimal(&mdp, Beta::new(2.0)?, Method::default(), SolveOptions::default())?;
+    /// assert!((sol.q0()[[0, 0]] + 5.0 / 2.0).abs() < 1e-15); // Q_0(S, left) = −5/β
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn q0(&self) -> Array2<f64> {
         match self {
             Solution::Stationary(s) => s.q.clone(),
@@ -166,6 +213,15 @@ impl Solution {
         }
     }
     /// V at the first decision step, S.
+    ///
+    /// # Examples
+    /// The risky arm at β = 1: the gamble wins, V*(S) = Q*(S,right) = log(0.9·e^{−10} + 0.1).
+    /// ```
+    /// use riskmdp::{Beta, Method, SolveOptions, envs::risky_arm, solve_optimal};
+    /// let sol = solve_optimal(&risky_arm(), Beta::new(1.0)?, Method::default(), SolveOptions::default())?;
+    /// assert!((sol.v0()[0] - (0.9 * (-10f64).exp() + 0.1).ln()).abs() < 1e-12);
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
     pub fn v0(&self) -> Array1<f64> {
         match self {
             Solution::Stationary(s) => s.v.clone(),
@@ -195,9 +251,34 @@ pub enum Method {
 
 /// The optimal values Q* at β: backward induction with a horizon, otherwise `method`.
 ///
+/// # Formula
+///
+/// ```text
+/// Q* = T* Q*,   (T* Q)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp max_{a'} Q(s',a')   (Lemma 4.1)
+/// ```
+///
 /// # Errors
 /// [`Error::InfiniteValue`] / [`Error::UndecidedFiniteness`] (γ = 1 without horizon), and
 /// invalid options.
+///
+/// # Examples
+/// The greedy action of the risky arm at S switches from the gamble to the sure −5 at
+/// β* = 5/ln 9 ≈ 2.2756; value and policy iteration agree.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, LEFT, RIGHT, S};
+/// use riskmdp::solve::greedy_actions;
+/// use riskmdp::{Beta, Method, SolveOptions, solve_optimal};
+/// let mdp = risky_arm::risky_arm();
+/// let greedy_at = |beta: f64, method| -> riskmdp::Result<usize> {
+///     let sol = solve_optimal(&mdp, Beta::new(beta)?, method, SolveOptions::default())?;
+///     Ok(greedy_actions(&mdp, sol.q0().view())[S])
+/// };
+/// for method in [Method::ValueIteration, Method::PolicyIteration] {
+///     assert_eq!(greedy_at(2.2, method)?, RIGHT);
+///     assert_eq!(greedy_at(2.3, method)?, LEFT);
+/// }
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {
@@ -211,8 +292,28 @@ pub fn solve_optimal(mdp: &TabularMdp, beta: Beta, method: Method, options: Solv
 
 /// Q_π at β: backward induction with a horizon, otherwise iterative evaluation.
 ///
+/// # Formula
+///
+/// ```text
+/// Q_π = T_π Q_π,   (T_π Q)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V_π(s')   (Eq. 15, Thm. 4.1)
+/// ```
+///
 /// # Errors
 /// As [`solve_optimal`]; [`Error::Unsupported`] for a time-dependent policy without horizon.
+///
+/// # Examples
+/// The risky arm always taking `left` earns a sure −5: β·Q_π(S, left) = −5 at any β.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, LEFT, S};
+/// use riskmdp::{Beta, Policy, SolveOptions, solve_policy};
+/// let mdp = risky_arm::risky_arm();
+/// let left = Policy::deterministic(&mdp, &[LEFT; 6])?;
+/// for beta in [0.1, 1.0, 100.0] {
+///     let sol = solve_policy(&mdp, Beta::new(beta)?, &left, SolveOptions::default())?;
+///     assert!((beta * sol.v0()[S] + 5.0).abs() < 1e-12);
+/// }
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn solve_policy(mdp: &TabularMdp, beta: Beta, policy: &Policy, options: SolveOptions) -> Result<Solution> {
     options.validate()?;
     if mdp.horizon().is_some() {

@@ -26,17 +26,17 @@
 //! is then certified by the same fixed-point loop and bound as every other evaluation, which
 //! needs a sweep or two from there.
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, ArrayView2};
 
 use super::iteration::fixed_point;
+use super::linear::{Orientation, solve_chain};
 use super::policy_improvement::greedy_actions;
 use super::{SolveOptions, StationarySolution};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernel::backup_into;
 use crate::mdp::TabularMdp;
 use crate::operators::Aggregation;
-use crate::operators::posterior_row;
+use crate::operators::{posterior_policy, posterior_row};
 use crate::policy::Policy;
 use crate::risk::Beta;
 
@@ -67,19 +67,13 @@ pub(crate) fn newton_evaluate(
         }
         previous = norm;
         let values = v.to_vec();
-        let mut jacobian = DMatrix::<f64>::identity(s_count, s_count);
-        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-            // Posterior policy weights q(a|s) ∝ π(a|s)·exp Q(s,a), relative to T_π V(s).
-            for a in (0..a_count).filter(|&a| pi[[s, a]] > 0.0) {
-                let weight = pi[[s, a]] * (q[s * a_count + a] - tv[s]).exp();
-                for (j, qj) in posterior_row(mdp, &values, s, a) {
-                    if !mdp.is_terminal(j) {
-                        jacobian[(s, j)] -= mdp.gamma() * weight * qj;
-                    }
-                }
-            }
-        }
-        let step = jacobian.lu().solve(&DVector::from_vec(residual))?;
+        // The Jacobian is I − γ·M_V: the posterior policy q(a|s) ∝ π(a|s)·exp Q(s,a) times the
+        // posterior dynamics q(s'|s,a) ∝ P(s'|s,a)·exp V(s').
+        let q_view = ArrayView2::from_shape((s_count, a_count), &q[..]).ok()?;
+        let q_pi = posterior_policy(mdp, pi, q_view);
+        let weight = |s: usize, a: usize| q_pi[[s, a]];
+        let rows = |s: usize, a: usize| posterior_row(mdp, &values, s, a);
+        let step = solve_chain(mdp, mdp.gamma(), weight, rows, &residual, Orientation::Rows)?;
         v.iter_mut().zip(step.iter()).for_each(|(x, d)| *x += d);
         if !v.iter().all(|x| x.is_finite()) {
             return None;
@@ -88,12 +82,38 @@ pub(crate) fn newton_evaluate(
     Some(v)
 }
 
-/// Evaluate a stationary policy on an infinite-horizon model: Q_π, V_π (Theorem 4.1).
+/// Evaluate a stationary policy on an infinite-horizon model: Q_π, V_π (Theorem 4.1), by
+/// Newton's method (see the module docs) certified by the fixed-point bound.
+///
+/// # Formula
+///
+/// ```text
+/// Q_π = T_π Q_π,   (T_π Q)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V_π(s')     (Eq. 15)
+/// V_π(s) = log Σ_a π(a|s)·exp Q_π(s,a)                                          (Eq. 2)
+/// ```
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a time-dependent policy or a model with a horizon (use
-/// [`evaluate_finite_horizon`](super::evaluate_finite_horizon)); [`Error::InfiniteValue`] or
-/// [`Error::UndecidedFiniteness`] when γ = 1 and the value is not certified finite.
+/// [`Unsupported`](crate::Error::Unsupported) for a time-dependent policy or a model with a
+/// horizon (use [`evaluate_finite_horizon`](super::evaluate_finite_horizon));
+/// [`InfiniteValue`](crate::Error::InfiniteValue) or
+/// [`UndecidedFiniteness`](crate::Error::UndecidedFiniteness) when γ = 1 and the value is not
+/// certified finite.
+///
+/// # Examples
+/// One state that loops on itself with reward 1 and γ = 0.5 under a single action:
+/// Q = (1/β)/(1 − γ) = 2 at β = 1.
+/// ```
+/// use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp, evaluate_policy};
+/// let mdp = TabularMdp::new(MdpSpec {
+///     name: "loop".into(), state_names: None, action_names: None,
+///     gamma: 0.5, horizon: None, initial: None, terminal: None,
+///     transitions: vec![vec![vec![1.0]]].into(), rewards: vec![vec![1.0]], grid: None,
+/// })?;
+/// let sol = evaluate_policy(&mdp, Beta::new(1.0)?, &Policy::uniform(&mdp), SolveOptions::default())?;
+/// assert!((sol.q[[0, 0]] - 2.0).abs() <= sol.error_bound + 1e-15);
+/// assert!(sol.error_bound < 1e-11);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn evaluate_policy(
     mdp: &TabularMdp,
     beta: Beta,
@@ -101,29 +121,11 @@ pub fn evaluate_policy(
     options: SolveOptions,
 ) -> Result<StationarySolution> {
     options.validate()?;
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "evaluate_policy: the model has a horizon; use evaluate_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "evaluate_policy", "evaluate_finite_horizon")?;
     // For γ = 1 an infinite value has no fixed point: whatever Newton returns, the fixed-point
     // loop certifies finiteness first and reports it.
     let start = if mdp.n_states() <= NEWTON_MAX_STATES { newton_evaluate(mdp, beta, pi.view(), None) } else { None };
     let fp = fixed_point(mdp, beta, Aggregation::Policy(pi.view()), options, start)?;
     let greedy = greedy_actions(mdp, fp.q.view());
-    Ok(StationarySolution {
-        beta: beta.get(),
-        q: fp.q,
-        v: fp.v,
-        policy: policy.clone(),
-        greedy,
-        iterations: fp.iterations,
-        policy_updates: 0,
-        residual: fp.residual,
-        error_bound: fp.error_bound,
-        termination: fp.termination,
-    })
+    Ok(StationarySolution::from_fixed_point(beta, fp, policy.clone(), greedy))
 }

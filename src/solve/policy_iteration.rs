@@ -24,9 +24,32 @@ use crate::risk::Beta;
 /// `iterations` counts evaluation sweeps over all steps, `policy_updates` the improvements.
 /// Each evaluation starts from the previous values (warm start).
 ///
+/// # Formula
+///
+/// ```text
+/// π_{k+1}(s) = argmax_a Q_{π_k}(s,a)   until π_{k+1} = π_k;   then Q_{π_k} = Q* = T* Q*   (Thm. 4.3)
+/// ```
+///
 /// # Errors
 /// As [`value_iteration()`](super::value_iteration()); also [`Error::Unsupported`] if the policy
 /// has not settled after 10 000 improvements (which exact arithmetic rules out).
+///
+/// # Examples
+/// On the cliff gridworld (γ = 0.9) policy iteration needs a few improvements and agrees with
+/// value iteration.
+/// ```
+/// use riskmdp::envs::Gridworld;
+/// use riskmdp::{Beta, SolveOptions, policy_iteration, value_iteration};
+/// let mdp = Gridworld::cliff().build()?;
+/// let beta = Beta::new(1.0)?;
+/// let pi = policy_iteration(&mdp, beta, SolveOptions::default())?;
+/// let vi = value_iteration(&mdp, beta, SolveOptions::default())?;
+/// assert!(pi.policy_updates >= 1);
+/// assert_eq!(pi.greedy, vi.greedy);
+/// let gap = pi.v.iter().zip(vi.v.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+/// assert!(gap <= pi.error_bound + vi.error_bound);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> Result<StationarySolution> {
     options.validate()?;
     if mdp.horizon().is_some() {
@@ -49,17 +72,11 @@ pub fn policy_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> 
         sweeps += fp.iterations;
         let (next, changed) = improve(mdp, fp.q.view(), &actions);
         if !changed {
+            let greedy = greedy_actions(mdp, fp.q.view());
             return Ok(StationarySolution {
-                beta: beta.get(),
-                greedy: greedy_actions(mdp, fp.q.view()),
-                q: fp.q,
-                v: fp.v,
-                policy,
                 iterations: sweeps,
                 policy_updates: updates,
-                residual: fp.residual,
-                error_bound: fp.error_bound,
-                termination: fp.termination,
+                ..StationarySolution::from_fixed_point(beta, fp, policy, greedy)
             });
         }
         v0 = Some(fp.v);

@@ -10,12 +10,13 @@
 //!
 //! As β → ∞, `β·Q_β → Q_∞` (the certainty equivalent tends to the expected return).
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2, Array3, Axis};
 
+use super::linear::{DENSE_SOLVE_MAX, Orientation, solve_chain};
 use super::policy_improvement::{greedy_actions, improve};
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
+use crate::operators::max_value;
 use crate::policy::Policy;
 
 fn q_from_v(mdp: &TabularMdp, v: &Array1<f64>) -> Array2<f64> {
@@ -34,42 +35,44 @@ fn v_from_q(mdp: &TabularMdp, q: &Array2<f64>, pi: ndarray::ArrayView2<f64>) -> 
 
 /// Expected-return action values Q_∞ of a stationary policy on an infinite-horizon model.
 ///
+/// # Formula
+///
+/// ```text
+/// (I − γ·P_π) V_∞ = r_π  on the non-terminal states,   Q_∞(s,a) = r(s,a) + γ·Σ_{s'} P(s'|s,a)·V_∞(s')
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon or a time-dependent policy.
+///
+/// # Examples
+/// The risky arm's gamble is worth 0.9·(−10) + 0.1·0 = −9 on average; the certainty
+/// equivalent β·Q_β tends to it as β grows.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, RIGHT, S};
+/// use riskmdp::solve::risk_neutral::expected_q;
+/// use riskmdp::{Beta, Policy, SolveOptions, solve_policy};
+/// let mdp = risky_arm::risky_arm();
+/// let uniform = Policy::uniform(&mdp);
+/// let q_inf = expected_q(&mdp, &uniform)?;
+/// assert!((q_inf[[S, RIGHT]] + 9.0).abs() < 1e-12);
+/// let q_beta = solve_policy(&mdp, Beta::new(1e6)?, &uniform, SolveOptions::default())?.q0();
+/// assert!((1e6 * q_beta[[S, RIGHT]] - q_inf[[S, RIGHT]]).abs() < 1e-3);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
-    if mdp.horizon().is_some() {
-        return Err(Error::Unsupported {
-            what: "expected_q: the model has a horizon; use expected_q_finite_horizon".into(),
-        });
-    }
-    let Policy::Stationary(pi) = policy else {
-        return Err(Error::Unsupported { what: "policy: a time-dependent policy needs a model with a horizon".into() });
-    };
+    let pi = policy.stationary_probs(mdp, "expected_q", "expected_q_finite_horizon")?;
     let s_count = mdp.n_states();
     let r_pi = |s: usize| (0..mdp.n_actions()).map(|a| pi[[s, a]] * mdp.rewards()[[s, a]]).sum::<f64>();
     if s_count > DENSE_SOLVE_MAX {
         return Ok(q_from_v(mdp, &iterative_evaluation(mdp, pi, r_pi)?));
     }
-    let mut m = DMatrix::<f64>::identity(s_count, s_count);
-    let mut rhs = DVector::<f64>::zeros(s_count);
-    for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
-        rhs[s] = r_pi(s);
-        for a in 0..mdp.n_actions() {
-            let w = pi[[s, a]];
-            for (j, p) in mdp.row(s, a).iter() {
-                if !mdp.is_terminal(j) {
-                    m[(s, j)] -= mdp.gamma() * w * p;
-                }
-            }
-        }
-    }
+    let rhs: Vec<f64> = (0..s_count).map(r_pi).collect();
+    let rows = |s: usize, a: usize| mdp.row(s, a).iter();
     // I − γP_π is non-singular: γ < 1, or γ = 1 with every policy terminating (checked at load).
-    let v = m.lu().solve(&rhs).ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
-    Ok(q_from_v(mdp, &Array1::from_iter(v.iter().copied())))
+    let v = solve_chain(mdp, mdp.gamma(), |s, a| pi[[s, a]], rows, &rhs, Orientation::Rows)
+        .ok_or_else(|| Error::Unsupported { what: "expected_q: singular system".into() })?;
+    Ok(q_from_v(mdp, &Array1::from(v)))
 }
-
-/// Above this many states the linear systems are solved by iteration instead of a dense LU.
-pub(crate) const DENSE_SOLVE_MAX: usize = 3000;
 
 /// `v = r_π + γ·P_π v` by fixed-point iteration (large models), to 1e-12 relative: for γ < 1
 /// the bound γ/(1−γ)·residual is certified; for γ = 1 (terminating) the iteration converges
@@ -105,10 +108,28 @@ fn iterative_evaluation(
     Err(Error::Unsupported { what: "expected_q: the evaluation did not converge".into() })
 }
 
-/// Time-indexed expected-return values Q_∞,t (T, S, A) of a policy on a model with a horizon.
+/// Time-indexed expected-return values Q_∞,t (T, S, A) on a model with a horizon: of `policy`,
+/// or of the risk-neutral optimum when `policy` is `None`.
+///
+/// # Formula
+///
+/// ```text
+/// V_T = 0,   Q_t(s,a) = r(s,a) + γ·Σ_{s'} P(s'|s,a)·V_{t+1}(s'),
+/// V_t(s) = Σ_a π_t(a|s)·Q_t(s,a)   (policy)   or   max_a Q_t(s,a)   (optimum)
+/// ```
 ///
 /// # Errors
 /// [`Error::Unsupported`] for a model without horizon.
+///
+/// # Examples
+/// ```
+/// use riskmdp::envs::risky_arm::{self, LEFT, RIGHT, S};
+/// use riskmdp::solve::risk_neutral::expected_q_finite_horizon;
+/// let mdp = risky_arm::risky_arm().with_horizon(Some(2))?;
+/// let q = expected_q_finite_horizon(&mdp, None)?;
+/// assert!((q[[0, S, LEFT]] + 5.0).abs() < 1e-15 && (q[[0, S, RIGHT]] + 9.0).abs() < 1e-12);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn expected_q_finite_horizon(mdp: &TabularMdp, policy: Option<&Policy>) -> Result<Array3<f64>> {
     let Some(horizon) = mdp.horizon() else {
         return Err(Error::Unsupported { what: "expected_q_finite_horizon: the model has no horizon".into() });
@@ -119,9 +140,7 @@ pub fn expected_q_finite_horizon(mdp: &TabularMdp, policy: Option<&Policy>) -> R
         let q_t = q_from_v(mdp, &v);
         v = match policy {
             Some(p) => v_from_q(mdp, &q_t, p.at(t)),
-            None => Array1::from_iter((0..mdp.n_states()).map(|s| {
-                if mdp.is_terminal(s) { 0.0 } else { q_t.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max) }
-            })),
+            None => max_value(mdp, q_t.view()),
         };
         q.index_axis_mut(Axis(0), t).assign(&q_t);
     }
@@ -131,8 +150,25 @@ pub fn expected_q_finite_horizon(mdp: &TabularMdp, policy: Option<&Policy>) -> R
 /// Optimal expected-return values Q*_∞ of an infinite-horizon model, by policy iteration with
 /// exact linear solves. Returns Q and a greedy deterministic policy.
 ///
+/// # Formula
+///
+/// ```text
+/// Q*_∞(s,a) = r(s,a) + γ·Σ_{s'} P(s'|s,a)·max_{a'} Q*_∞(s',a')
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon.
+///
+/// # Examples
+/// Risk-neutrally the sure −5 beats the gamble's −9 on the risky arm.
+/// ```
+/// use riskmdp::envs::risky_arm::{self, LEFT, S};
+/// use riskmdp::solve::risk_neutral::optimal_expected_q;
+/// let (q, greedy) = optimal_expected_q(&risky_arm::risky_arm())?;
+/// assert_eq!(greedy[S], LEFT);
+/// assert!((q[[S, LEFT]] + 5.0).abs() < 1e-12);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
 pub fn optimal_expected_q(mdp: &TabularMdp) -> Result<(Array2<f64>, Vec<usize>)> {
     let mut actions = greedy_actions(mdp, mdp.rewards().view());
     for _ in 0..10_000 {

@@ -20,6 +20,13 @@ use crate::risk::Beta;
 
 /// Optimal scaled values Q*, V* of an infinite-horizon model and a greedy deterministic policy.
 ///
+/// # Formula
+///
+/// ```text
+/// V_{k+1} = max_a (B V_k)(·,a),   (B V)(s,a) = r(s,a)/β + γ·log Σ_{s'} P(s'|s,a)·exp V(s')   (Lemma 4.1)
+/// stop when the certified bound γ/(1−γ)·‖V_{k+1} − V_k‖ (γ < 1) falls below tol·scale
+/// ```
+///
 /// # Errors
 /// [`Error::Unsupported`] for a model with a horizon (use
 /// [`solve_finite_horizon`](super::solve_finite_horizon)); [`Error::InfiniteValue`] or
@@ -48,16 +55,5 @@ pub fn value_iteration(mdp: &TabularMdp, beta: Beta, options: SolveOptions) -> R
     let fp = fixed_point(mdp, beta, Aggregation::Max, options, None)?;
     let greedy = greedy_actions(mdp, fp.q.view());
     let policy = Policy::deterministic(mdp, &greedy)?;
-    Ok(StationarySolution {
-        beta: beta.get(),
-        q: fp.q,
-        v: fp.v,
-        policy,
-        greedy,
-        iterations: fp.iterations,
-        policy_updates: 0,
-        residual: fp.residual,
-        error_bound: fp.error_bound,
-        termination: fp.termination,
-    })
+    Ok(StationarySolution::from_fixed_point(beta, fp, policy, greedy))
 }

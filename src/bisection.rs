@@ -1,0 +1,173 @@
+//! Bisection in log β: the one root finder of the crate.
+//!
+//! Everything the crate locates exactly in β — the greedy switches of a sweep
+//! ([`sweep::sweep`](crate::sweep::sweep)), the roots and jumps of KL_β = ε
+//! ([`dual::kl_roots`](crate::dual::kl_roots)), the switch points printed by the figure
+//! examples — is a change of some discrete or sign-valued property of the solution between two
+//! values of β. β spans many orders of magnitude, so the bracket is halved in log β.
+//!
+//! # Formula
+//!
+//! ```text
+//! bracket [lo, hi] in ln β, the property on the low side at lo and on the high side at hi
+//! repeat:  mid = (lo + hi)/2;  ask the side of β = exp(mid);  lo ← mid (low) or hi ← mid (high)
+//! until    hi − lo ≤ width          (Width::Absolute)
+//!     or   hi − lo ≤ width·max(|lo|, 1)   (Width::Relative)
+//! answer   β = exp((lo + hi)/2), the geometric mean of the bracket
+//! ```
+
+/// When a bisection stops: the width of the bracket in ln β.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Width {
+    /// Stop once `hi − lo ≤ w`.
+    Absolute(f64),
+    /// Stop once `hi − lo ≤ w·max(|lo|, 1)`: a relative accuracy of about `w` in β itself
+    /// when |ln β| ≤ 1, and in ln β beyond.
+    Relative(f64),
+}
+
+impl Width {
+    fn reached(self, lo: f64, hi: f64) -> bool {
+        match self {
+            Width::Absolute(w) => hi - lo <= w,
+            Width::Relative(w) => hi - lo <= w * lo.abs().max(1.0),
+        }
+    }
+}
+
+/// On which side of the point sought a probe lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The probe is below the point: the bracket's low end moves up to it.
+    Below,
+    /// The probe is above the point: the bracket's high end moves down to it.
+    Above,
+    /// The probe is the point itself (e.g. an exact zero): the bisection stops there.
+    At,
+}
+
+/// A bracket `[lo, hi]` in ln β.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogBracket {
+    /// Low end, ln β.
+    pub lo: f64,
+    /// High end, ln β.
+    pub hi: f64,
+}
+
+impl LogBracket {
+    /// The answer: `exp((lo + hi)/2)`, the geometric mean of the bracket's ends in β.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::bisection::LogBracket;
+    /// let bracket = LogBracket { lo: 1f64.ln(), hi: 100f64.ln() };
+    /// assert!((bracket.beta() - 10.0).abs() < 1e-13);
+    /// ```
+    pub fn beta(&self) -> f64 {
+        (0.5 * (self.lo + self.hi)).exp()
+    }
+}
+
+/// Halve the bracket `[lo, hi]` (in ln β) until it is narrower than `width`, asking `side(β)`
+/// where each midpoint `β = exp((lo + hi)/2)` lies. The caller makes sure the point sought is
+/// in the bracket (low side at `lo`, high side at `hi`); the ends themselves are not probed.
+///
+/// It also stops when no float lies strictly between the ends (a width below rounding), and
+/// at once if `lo ≥ hi`, so it always terminates.
+///
+/// # Errors
+/// The first error of `side`.
+///
+/// # Examples
+/// The risky arm's greedy action switches at β* = 5/ln 9 (see [`mod@crate::envs::risky_arm`]): below
+/// it `right` (the gamble) is greedy, above it `left`.
+/// ```
+/// use riskmdp::bisection::{Side, Width, bisect_log_beta};
+/// use riskmdp::envs::risky_arm::{self, RIGHT, S};
+/// use riskmdp::solve::greedy_actions;
+/// use riskmdp::{Beta, Method, SolveOptions, solve_optimal};
+///
+/// let mdp = risky_arm::risky_arm();
+/// let side = |beta: f64| -> riskmdp::Result<Side> {
+///     let sol = solve_optimal(&mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())?;
+///     let gambles = greedy_actions(&mdp, sol.q0().view())[S] == RIGHT;
+///     Ok(if gambles { Side::Below } else { Side::Above })
+/// };
+/// let bracket = bisect_log_beta(1f64.ln(), 10f64.ln(), Width::Relative(1e-12), side)?;
+/// assert!((bracket.beta() - 5.0 / 9f64.ln()).abs() < 1e-10);
+///
+/// // Any monotone property works, with any error type: here √2 as the β where β² crosses 2.
+/// let root = bisect_log_beta(0.0, 1.0, Width::Absolute(1e-14), |b| {
+///     Ok::<_, std::convert::Infallible>(if b * b < 2.0 { Side::Below } else { Side::Above })
+/// });
+/// assert!((root.map(|r| r.beta()).unwrap_or(0.0) - 2f64.sqrt()).abs() < 1e-13);
+/// # Ok::<(), riskmdp::Error>(())
+/// ```
+pub fn bisect_log_beta<E>(
+    lo: f64,
+    hi: f64,
+    width: Width,
+    mut side: impl FnMut(f64) -> Result<Side, E>,
+) -> Result<LogBracket, E> {
+    let (mut lo, mut hi) = (lo, hi);
+    while lo < hi && !width.reached(lo, hi) {
+        let mid = 0.5 * (lo + hi);
+        if !(lo < mid && mid < hi) {
+            break;
+        }
+        match side(mid.exp())? {
+            Side::Below => lo = mid,
+            Side::Above => hi = mid,
+            Side::At => return Ok(LogBracket { lo: mid, hi: mid }),
+        }
+    }
+    Ok(LogBracket { lo, hi })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loop condition is the one the five hand-written bisections used: a width of 1e-3
+    /// from [0, 1] takes exactly ⌈log2(1000)⌉ = 10 probes, and the answer lies in the bracket.
+    #[test]
+    fn absolute_width_takes_the_expected_number_of_probes() {
+        let mut probes = 0;
+        let bracket = bisect_log_beta(0.0, 1.0, Width::Absolute(1e-3), |beta| {
+            probes += 1;
+            Ok::<_, ()>(if beta.ln() < 0.3 { Side::Below } else { Side::Above })
+        })
+        .expect("no error");
+        assert_eq!(probes, 10);
+        assert!(bracket.lo <= 0.3 && 0.3 <= bracket.hi && bracket.hi - bracket.lo <= 1e-3);
+    }
+
+    /// Relative width scales with |lo| beyond 1: around ln β = 100 a width of 1e-3 stops at a
+    /// bracket of at most 0.1, not 1e-3.
+    #[test]
+    fn relative_width_scales_with_the_bracket() {
+        let bracket = bisect_log_beta(99.0, 101.0, Width::Relative(1e-3), |beta| {
+            Ok::<_, ()>(if beta.ln() < 100.05 { Side::Below } else { Side::Above })
+        })
+        .expect("no error");
+        assert!(bracket.hi - bracket.lo <= 0.1 && bracket.hi - bracket.lo > 0.05);
+    }
+
+    #[test]
+    fn an_exact_hit_stops_there_and_errors_propagate() {
+        let bracket = bisect_log_beta(0.0, 2.0, Width::Absolute(1e-12), |_| Ok::<_, ()>(Side::At)).expect("no error");
+        assert_eq!((bracket.lo.to_bits(), bracket.hi.to_bits()), (1f64.to_bits(), 1f64.to_bits()));
+        assert_eq!(bisect_log_beta(0.0, 2.0, Width::Absolute(1e-12), |_| Err::<Side, _>("no")), Err("no"));
+    }
+
+    /// A zero width cannot be reached; the bisection still ends when the floats run out.
+    #[test]
+    fn a_zero_width_terminates() {
+        let bracket = bisect_log_beta(1.0, 2.0, Width::Absolute(0.0), |b| {
+            Ok::<_, ()>(if b.ln() < 1.5 { Side::Below } else { Side::Above })
+        })
+        .expect("no error");
+        assert!(bracket.hi - bracket.lo <= 2.0 * f64::EPSILON);
+    }
+}
