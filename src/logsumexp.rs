@@ -73,6 +73,13 @@ pub fn log_sum_exp(x: &[f64]) -> f64 {
 }
 
 /// `log(exp a + exp b)`, stable for any signs and infinities.
+///
+/// # Examples
+/// ```
+/// use riskmdp::logsumexp::log_add_exp;
+/// assert!((log_add_exp(1000.0, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12); // no overflow
+/// assert_eq!(log_add_exp(f64::NEG_INFINITY, 3.0), 3.0);
+/// ```
 #[inline]
 pub fn log_add_exp(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
@@ -82,7 +89,15 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
     hi + (lo - hi).exp().ln_1p()
 }
 
-/// The maximum of `x` over the support of `p` (−∞ for an empty support).
+/// The maximum of `x` over the support of `p` (−∞ for an empty support): the shift `m` of
+/// [`log_expect_exp`].
+///
+/// # Examples
+/// ```
+/// use riskmdp::logsumexp::max_over_support;
+/// assert_eq!(max_over_support(&[0.5, 0.0, 0.5], &[1.0, f64::INFINITY, -2.0]), 1.0);
+/// assert_eq!(max_over_support(&[0.0], &[1.0]), f64::NEG_INFINITY);
+/// ```
 #[inline]
 pub fn max_over_support(p: &[f64], x: &[f64]) -> f64 {
     p.iter().zip(x).filter(|(pj, _)| **pj > 0.0).map(|(_, &xj)| xj).fold(f64::NEG_INFINITY, f64::max)

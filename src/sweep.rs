@@ -48,6 +48,14 @@ pub struct Sweep {
     pub switches: Vec<Switch>,
 }
 
+fn check_state(mdp: &TabularMdp, state: usize) -> Result<()> {
+    if state < mdp.n_states() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter { name: "state".into(), message: format!("no state {state}") })
+    }
+}
+
 /// Solve the optimum at `beta` and look at state `state`: Q*, β·Q*, the greedy action and
 /// the posterior dynamics of every action (at t = 0 with a horizon).
 ///
@@ -58,10 +66,8 @@ pub struct Sweep {
 /// ```
 ///
 /// # Errors
-/// Those of [`solve_optimal`].
-///
-/// # Panics
-/// If `state` is not a state of the model (see [`sweep`], which checks it).
+/// [`Error::InvalidParameter`] for a state the model does not have; those of
+/// [`solve_optimal`].
 ///
 /// # Examples
 /// ```
@@ -72,9 +78,11 @@ pub struct Sweep {
 /// assert!((p.certainty_equivalent[0] + 5.0).abs() < 1e-12); // β·Q(S,left) = −5 at any β
 /// assert_eq!(p.greedy, RIGHT); // β = 1 < 5/ln 9: the gamble
 /// assert!((p.posterior_dynamics[RIGHT][A] - risky_arm::posterior_a(1.0)).abs() < 1e-12);
+/// assert!(sweep_point(&risky_arm::risky_arm(), 6, 1.0, SolveOptions::default()).is_err());
 /// # Ok::<(), riskmdp::Error>(())
 /// ```
 pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOptions) -> Result<SweepPoint> {
+    check_state(mdp, state)?;
     let sol = solve_optimal(mdp, Beta::new(beta)?, Method::ValueIteration, options)?;
     let q0 = sol.q0();
     // V at the next step: V_1 with a horizon, V itself otherwise.
@@ -130,9 +138,7 @@ pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOpti
 /// # Ok::<(), riskmdp::Error>(())
 /// ```
 pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions) -> Result<Sweep> {
-    if state >= mdp.n_states() {
-        return Err(Error::InvalidParameter { name: "state".into(), message: format!("no state {state}") });
-    }
+    check_state(mdp, state)?;
     if grid.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::InvalidParameter { name: "grid".into(), message: "β values must increase".into() });
     }
