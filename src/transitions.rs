@@ -93,13 +93,6 @@ impl<'a> Row<'a> {
             }
         }
     }
-    /// Number of next states with positive probability.
-    pub fn support_len(self) -> usize {
-        match self {
-            Row::Dense(p) => p.iter().filter(|&&x| x > 0.0).count(),
-            Row::Sparse { next, .. } => next.len(),
-        }
-    }
 }
 
 impl Store {

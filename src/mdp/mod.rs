@@ -308,7 +308,20 @@ impl TabularMdp {
     /// The same model with another discount.
     ///
     /// # Errors
-    /// As [`TabularMdp::new`].
+    /// As [`TabularMdp::new`]: γ outside (0, 1], or γ = 1 without a horizon while some policy
+    /// never terminates.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::{Error, envs::Gridworld};
+    /// // The MnM gridworld (γ = 0.9) has no terminal state: with γ = 1 its values would diverge.
+    /// let grid = Gridworld::mnm().build()?;
+    /// assert_eq!(grid.with_gamma(0.5)?.gamma().to_bits(), 0.5f64.to_bits());
+    /// assert!(matches!(grid.with_gamma(1.0), Err(Error::NonTerminating { .. })));
+    /// assert!(matches!(grid.with_gamma(1.5), Err(Error::InvalidGamma { .. })));
+    /// assert!(grid.with_horizon(Some(5))?.with_gamma(1.0).is_ok()); // a horizon stops every policy
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn with_gamma(&self, gamma: f64) -> Result<Self> {
         validate::gamma(gamma)?;
         let mdp = TabularMdp { gamma, ..self.clone() };
