@@ -182,7 +182,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verify { claim, cases, seed, json, save_counterexamples, operators } => {
-            let options = riskmdp::verify::VerifyOptions { claim, cases, seed, save_dir: save_counterexamples };
+            let options = riskmdp::verify::VerifyOptions {
+                claim,
+                cases,
+                seed,
+                save_dir: save_counterexamples,
+                property_only: false,
+            };
             return cmd_verify(&options, &operators, json);
         }
         Command::Solve { file, beta, policy, method, tol, max_iter, json, plot } => cmd_solve(
@@ -596,7 +602,7 @@ fn cmd_verify(options: &riskmdp::verify::VerifyOptions, operators: &str, as_json
         return ExitCode::from(2);
     };
     let reports = match riskmdp::verify::run(options, ops) {
-        Ok(r) => r,
+        Ok(r) => r.claims,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);

@@ -146,6 +146,45 @@ impl Gridworld {
         }
     }
 
+    /// A 4×4 cliff world small enough for property tests (the verifier's `gridworld-sweep`):
+    /// start bottom left (3,0), goal bottom right (3,3), cliff cells (3,1) and (3,2) between
+    /// them, no walls; every ordinary cell costs 1, a cliff cell 20 and sends the agent back to
+    /// the start; noise 0.2 (the chosen move w.p. 0.8 + 0.2/4 = 0.85); γ = 0.95; the goal pays 0
+    /// and ends the episode.
+    ///
+    /// ```text
+    ///    col 0 1 2 3
+    /// row 0  . . . .
+    ///     1  . . . .
+    ///     2  . . . .
+    ///     3  S X X G
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::envs::Gridworld;
+    /// let mdp = Gridworld::cliff_4x4().build()?;
+    /// assert_eq!(mdp.n_states(), 17); // 16 cells and `exit`
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cliff_4x4() -> Self {
+        Gridworld {
+            rows: 4,
+            cols: 4,
+            start: (3, 0),
+            goal: (3, 3),
+            walls: Vec::new(),
+            cliff: vec![(3, 1), (3, 2)],
+            noise: 0.2,
+            gamma: 0.95,
+            goal_reward: 0.0,
+            step_reward: -1.0,
+            cliff_penalty: 20.0,
+            goal_terminal: true,
+        }
+    }
+
     /// The state of a cell: `cols·row + col`.
     pub fn state(&self, (row, col): Cell) -> usize {
         self.cols * row + col
