@@ -322,6 +322,22 @@ impl RawMdp {
     /// # Panics
     /// If the vectors do not have the lengths the sizes say.
     pub fn try_build(&self, name: &str) -> Result<TabularMdp> {
+        self.assemble(name, self.transition_rows())
+    }
+
+    /// [`RawMdp::try_build`], dropping the weights before the model is made (a large dense
+    /// draw then never holds three copies of P at once).
+    ///
+    /// # Errors
+    /// As [`RawMdp::try_build`].
+    pub fn into_mdp(mut self, name: &str) -> Result<TabularMdp> {
+        let rows = self.transition_rows();
+        self.weights = Vec::new();
+        self.keep = Vec::new();
+        self.assemble(name, rows)
+    }
+
+    fn assemble(&self, name: &str, rows: Vec<Vec<Vec<f64>>>) -> Result<TabularMdp> {
         if self.n_states == 0 || self.n_actions == 0 {
             return Err(Error::InvalidParameter {
                 name: "states/actions".into(),
@@ -330,7 +346,6 @@ impl RawMdp {
         }
         let mut terminal = self.terminal.clone();
         terminal[0] = false;
-        let rows = self.transition_rows();
         let transitions = if self.dense {
             TransitionSpec::Dense(rows)
         } else {
