@@ -20,11 +20,16 @@ fn one_seed_gives_the_same_bytes_on_one_thread_and_on_many() {
 
 #[test]
 fn progress_counts_every_case_once_in_order() {
-    let options = VerifyOptions { cases: 2, ..Default::default() };
+    // 18 cases: a chunk of 16 and one of 2 per claim.
+    let options = VerifyOptions { claim: Some("figure-1".into()), cases: 18, ..Default::default() };
     let mut calls = vec![];
     let report = verify::run_with_progress(&options, &Exact, &mut |done, total| calls.push((done, total))).unwrap();
-    let total = 2 * claims().len();
-    assert_eq!(report.claims.len(), claims().len());
+    assert_eq!(report.claims.len(), 1);
+    assert_eq!(calls, [(16, 18), (18, 18)]);
+    let options = VerifyOptions { cases: 1, ..Default::default() };
+    let mut calls = vec![];
+    verify::run_with_progress(&options, &Exact, &mut |done, total| calls.push((done, total))).unwrap();
+    let total = claims().len();
     assert_eq!(calls, (1..=total).map(|done| (done, total)).collect::<Vec<_>>());
 }
 

@@ -42,7 +42,7 @@ use crate::utility::Variational;
 /// ```
 ///
 /// V(terminal) = 0 and Q(terminal, ·) = 0; γ is outside the log and out of the tilt.
-pub trait Operators {
+pub trait Operators: Sync {
     /// A short name (`exact`, or the planted bug's name).
     fn name(&self) -> &'static str;
     /// One line: what this operator set breaks (for `exact`: that it is the paper's).

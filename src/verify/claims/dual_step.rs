@@ -13,7 +13,8 @@
 //!   solve the flow equation above (relative to the largest state occupancy);
 //! * `descent` — the dual step from β at KL_β ([`kl_through`](super::dual_kl::kl_through))
 //!   does not increase J and stays in [β_min, 1e7];
-//! * `equals-solver` — KL_β equals [`dual::kl_at`](crate::dual::kl_at) and the step equals the
+//! * `equals-solver` — KL_β equals [`dual::kl_at`](crate::dual::kl_at) (in nats, absolute
+//!   below 1 nat as the probe's tolerance) and the step, taken at the crate's KL_β, equals the
 //!   first step of [`dual::dual_descent`](crate::dual::dual_descent).
 
 use ndarray::{Array2, ArrayView2};
@@ -112,12 +113,16 @@ pub fn check(case: &Case, ops: &dyn Operators, scope: Scope) -> Checks {
         let result = (|| -> crate::Result<Violation> {
             let reference = kl_at(mdp, beta, KlWeights::Occupancy, SolveOptions::default())?;
             let steps = dual_descent(mdp, settings, SolveOptions::default())?;
-            let scale = scale_of([kl, reference].iter());
-            Ok(identity("KL_β through the operators = dual::kl_at", kl, reference, scale).max(identity(
-                "dual step through the operators = dual::dual_descent",
-                next,
+            // KL_β in nats, as the probe's KL_PROBE: near 0 its rounding is absolute (a sum of
+            // q·log(q/p) terms of both signs), so the scale is at least 1 nat.
+            let kl_scale = kl.abs().max(reference.abs()).max(1.0);
+            // The step formula alone: the operators' step at the crate's KL_β.
+            let step = ops.dual_step(&settings, b, steps[0].kl);
+            Ok(identity("KL_β through the operators = dual::kl_at", kl, reference, kl_scale).max(identity(
+                "dual step through the operators = dual::dual_descent (at its KL_β)",
+                step,
                 steps[1].beta,
-                next.abs().max(steps[1].beta.abs()),
+                step.abs().max(steps[1].beta.abs()),
             )))
         })();
         checks.record(EQUALS_SOLVER, result.unwrap_or_else(Violation::error));
