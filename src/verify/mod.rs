@@ -535,7 +535,7 @@ pub struct VerifyReport {
     pub cases: usize,
     /// Whether the solver comparison was off.
     pub property_only: bool,
-    /// One report per claim, in the order of [`claims`].
+    /// One report per claim, in the order of [`claims()`].
     pub claims: Vec<ClaimReport>,
     /// Whether every theorem held ([`theorems_hold`]).
     pub theorems_hold: bool,

@@ -419,7 +419,7 @@ const GROWING_SWEEPS: usize = 32;
 /// is tiny at large β: no absolute floor) (γ < 1: stop once the contraction
 /// bound γ·δ/(1−γ) is below it; γ = 1: once a sweep changes nothing beyond rounding).
 /// Gives up after `MAX_SWEEPS`, on a non-finite change, or when the change has grown for
-/// [`GROWING_SWEEPS`] sweeps in a row (an expansion), and returns the last iterate.
+/// 32 sweeps in a row (an expansion), and returns the last iterate.
 pub fn iterate(
     ops: &dyn Operators,
     mdp: &TabularMdp,

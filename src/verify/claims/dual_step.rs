@@ -11,7 +11,7 @@
 //!
 //! * `occupancy-flow` — the occupancy of the case's policy and of the greedy policy of Q*_β
 //!   solve the flow equation above (relative to the largest state occupancy);
-//! * `descent` — the dual step from β at KL_β ([`kl_through`](super::dual_kl::kl_through))
+//! * `descent` — the dual step from β at KL_β ([`kl_through`])
 //!   does not increase J and stays in [β_min, 1e7];
 //! * `equals-solver` — KL_β equals [`dual::kl_at`](crate::dual::kl_at) (in nats, absolute
 //!   below 1 nat as the probe's tolerance) and the step, taken at the crate's KL_β, equals the
