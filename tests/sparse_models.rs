@@ -125,8 +125,19 @@ fn large_mostly_zero_dense_input_is_stored_sparse() {
     assert!(mdp.is_sparse());
     assert_eq!(mdp.nonzeros(), 2 * n * 2);
     let sol = riskmdp::value_iteration(&mdp, Beta::new(0.5).unwrap(), SolveOptions::default()).unwrap();
-    // Greedy at state 0 heads the short way round to the rewarding state n/2 (either way: tie).
+    // State 0 is opposite the rewarding state n/2: both ways round are mirror images, so the
+    // two actions tie (to rounding) and the greedy action is the lowest index, 0.
     assert!(sol.v[n / 2] > sol.v[0]);
+    let (left, right) = (sol.q[[0, 0]], sol.q[[0, 1]]);
+    assert!((left - right).abs() <= riskmdp::tolerance::TIE * left.abs(), "{left} vs {right}");
+    assert_eq!(sol.greedy[0], 0);
+    // Near the reward the short way wins: 5 steps against 595.
+    assert_eq!(sol.greedy[n / 2 - 5], 1);
+    assert_eq!(sol.greedy[n / 2 + 5], 0);
+    // From state 1 the ways differ by ~γ^299 ≈ 2e-14 of the values, inside the tie margin: a
+    // near-tie, so again the lowest index.
+    assert!((sol.q[[1, 0]] - sol.q[[1, 1]]).abs() <= riskmdp::tolerance::TIE * sol.q[[1, 1]].abs());
+    assert_eq!(sol.greedy[1], 0);
 }
 
 #[test]
