@@ -434,6 +434,26 @@ mod tests {
     }
 
     #[test]
+    fn small_cliff_world_moves_by_hand() {
+        // From (2,0), `right`: to (2,1) w.p. 0.8 + 0.2/4 = 0.85; up to (1,0), down to the start
+        // (3,0), and left off the grid (stays) w.p. 0.05 each.
+        let world = Gridworld::cliff_4x4();
+        let mdp = world.build().expect("valid");
+        let s = world.state((2, 0));
+        let p = |cell: Cell| mdp.transitions()[[s, RIGHT, world.state(cell)]];
+        for (cell, expected) in [((2, 1), 0.85), ((1, 0), 0.05), ((3, 0), 0.05), ((2, 0), 0.05)] {
+            assert!((p(cell) - expected).abs() < 1e-15, "{cell:?}: {}", p(cell));
+        }
+        assert!((mdp.rewards()[[s, RIGHT]] + 1.0).abs() < 1e-15);
+        let cliff = world.state((3, 2));
+        assert!((mdp.transitions()[[cliff, 0, world.state(world.start)]] - 1.0).abs() < 1e-15);
+        assert!((mdp.rewards()[[cliff, 3]] + 20.0).abs() < 1e-15);
+        let goal = world.state(world.goal);
+        assert!((mdp.transitions()[[goal, 2, 16]] - 1.0).abs() < 1e-15 && mdp.is_terminal(16));
+        assert_eq!(mdp.initial_state(), Some(world.state((3, 0))));
+    }
+
+    #[test]
     fn bad_parameters_are_rejected() {
         let bad = Gridworld { noise: 1.5, ..Gridworld::cliff() };
         assert!(matches!(bad.build(), Err(Error::InvalidParameter { .. })));
