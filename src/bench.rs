@@ -8,20 +8,22 @@
 
 use std::time::Instant;
 
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::kernel::{GROUP, backup_into, row_dots};
-use crate::mdp::{MdpSpec, TabularMdp};
+use crate::mdp::TabularMdp;
 use crate::operators::backup;
 use crate::risk::Beta;
 use crate::solve::{SolveOptions, value_iteration};
+use crate::verify::random::RandomMdp;
 
 /// A dense random MDP: every row has full support (entries U(0,1), normalised), rewards
-/// U(−1, 1), γ = 0.95, no terminal states. The same seed gives the same model.
+/// U(−1, 1), γ = 0.95, no terminal states. The same seed gives the same model (drawn by the
+/// crate's one generator, [`RandomMdp::dense`], from a ChaCha8 stream seeded with `seed`).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for zero states or actions.
@@ -31,30 +33,7 @@ pub fn random_dense(states: usize, actions: usize, seed: u64) -> Result<TabularM
         return Err(Error::InvalidParameter { name: "states/actions".into(), message: "must be at least 1".into() });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let transitions: Vec<Vec<Vec<f64>>> = (0..states)
-        .map(|_| {
-            (0..actions)
-                .map(|_| {
-                    let row: Vec<f64> = (0..states).map(|_| rng.random::<f64>() + 1e-12).collect();
-                    let total: f64 = row.iter().sum();
-                    row.into_iter().map(|p| p / total).collect()
-                })
-                .collect()
-        })
-        .collect();
-    let rewards = (0..states).map(|_| (0..actions).map(|_| 2.0 * rng.random::<f64>() - 1.0).collect()).collect();
-    TabularMdp::new(MdpSpec {
-        name: format!("random-dense-{states}x{actions}"),
-        state_names: None,
-        action_names: None,
-        gamma: 0.95,
-        horizon: None,
-        initial: None,
-        terminal: None,
-        transitions: transitions.into(),
-        rewards,
-        grid: None,
-    })
+    RandomMdp::dense(states, actions, 0.95).sample(&mut rng).into_mdp(&format!("random-dense-{states}x{actions}"))
 }
 
 /// One exact sweep of the soft backup with the solvers' fast kernel (for benchmarks):

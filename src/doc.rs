@@ -23,8 +23,14 @@
 /// | Fig. 2, cliff gridworld, small/large-β paths | [`envs::Gridworld::cliff`](crate::envs::Gridworld::cliff), [`plot::gridworld`](crate::plot::gridworld) | `examples/cliff_gridworld.rs`, `tests/gridworld_beta_sweep.rs` |
 /// | γ = 1 without horizon: infinite values | [`Error::InfiniteValue`](crate::Error::InfiniteValue) | `tests/infinite_value.rs` |
 ///
-/// Planted bugs (γ inside the log, max replaced by mean, missing 1/β) that each make a named
-/// test fail: `tests/planted_bugs.rs` and the twin test in every theorem file.
+/// | Eqs. 2, 4, 15: `log E_p e^X = max_q (E_q X − KL(q‖p))`, attained at the posterior | [`operators::posterior_row`](crate::operators::posterior_row), [`utility::kl_of_posterior_dynamics`](crate::utility::kl_of_posterior_dynamics) | `tests/eq_2_4_posteriors.rs` |
+/// | Eqs. 8–9: the occupancy's flow equation; a dual step does not increase β(ε − KL_β) | [`utility::occupancy`](crate::utility::occupancy), [`dual::dual_descent`](crate::dual::dual_descent) | `tests/eq_8_9_dual_step.rs` |
+///
+/// Planted bugs: twelve wrong operators ([`verify::operators::catalog`](crate::verify::operators::catalog),
+/// `riskmdp verify --operators list`), each wrong in one formula. `tests/planted_bugs.rs`
+/// asserts, for every claim, which named sub-check a planted bug breaks with the comparison
+/// against the crate's solvers switched off, and that a NaN-producing operator fails every
+/// claim; `docs/theory.md` has the matrix.
 pub mod paper_map {}
 
 /// A tutorial: the risky arm of Fig. 1, from a model written in code to the β dual.

@@ -176,40 +176,38 @@ mod tests {
     use super::*;
     use crate::MdpSpec;
     use crate::operators::backup;
+    use crate::verify::random::{Discount, RandomMdp, Support};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
 
-    fn random_mdp(seed: u64, s_count: usize, a_count: usize, reward_scale: f64) -> TabularMdp {
-        let mut x = seed;
-        let mut next = move || {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 11) as f64 / (1u64 << 53) as f64
+    /// A random model from the crate's generator: 30 % of the entries of P zero, a few terminal
+    /// states, γ = 0.9; stored dense (zeros included) or sparse.
+    fn random_mdp(seed: u64, s_count: usize, a_count: usize, reward_scale: f64, sparse: bool) -> TabularMdp {
+        let family = RandomMdp {
+            states: s_count..=s_count,
+            actions: a_count..=a_count,
+            support: Support::Sparse { keep: 0.7..0.7 },
+            reward_scales: vec![reward_scale],
+            discount: Discount::Fixed(0.9),
+            horizon: None,
+            terminal_probability: 0.1,
         };
-        let transitions: Vec<Vec<Vec<f64>>> = (0..s_count)
-            .map(|_| {
-                (0..a_count)
-                    .map(|_| {
-                        let row: Vec<f64> = (0..s_count).map(|_| if next() < 0.3 { 0.0 } else { next() }).collect();
-                        let total: f64 = row.iter().sum::<f64>().max(1e-300);
-                        if total <= 1e-300 {
-                            (0..s_count).map(|j| if j == 0 { 1.0 } else { 0.0 }).collect()
-                        } else {
-                            row.iter().map(|p| p / total).collect()
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let rewards =
-            (0..s_count).map(|_| (0..a_count).map(|_| reward_scale * (2.0 * next() - 1.0)).collect()).collect();
+        let raw = family.sample(&mut ChaCha8Rng::seed_from_u64(seed));
+        if sparse {
+            return raw.build();
+        }
+        let mut terminal = raw.terminal.clone();
+        terminal[0] = false;
         TabularMdp::new(MdpSpec {
             name: "r".into(),
             state_names: None,
             action_names: None,
-            gamma: 0.9,
+            gamma: raw.gamma,
             horizon: None,
             initial: None,
-            terminal: Some((0..s_count).map(|s| s == 3).collect()),
-            transitions: transitions.into(),
-            rewards,
+            terminal: Some(terminal),
+            transitions: raw.transition_rows().into(),
+            rewards: raw.reward_rows(),
             grid: None,
         })
         .unwrap()
@@ -217,8 +215,11 @@ mod tests {
 
     #[test]
     fn fast_backup_matches_the_plain_one_at_every_beta() {
-        for (seed, beta) in [(1, 1e-4), (2, 1e-2), (3, 1.0), (4, 1e3), (5, 1e7)] {
-            let mdp = random_mdp(seed, 37, 3, 100.0);
+        for ((seed, beta), sparse) in
+            [(1, 1e-4), (2, 1e-2), (3, 1.0), (4, 1e3), (5, 1e7)].into_iter().flat_map(|c| [(c, false), (c, true)])
+        {
+            let mdp = random_mdp(seed, 37, 3, 100.0, sparse);
+            assert_eq!(mdp.is_sparse(), sparse);
             let beta = Beta::new(beta).unwrap();
             // V: a spread of values on the scale of this β (wide at small β, narrow at large).
             let v: Vec<f64> = (0..37).map(|j| ((j * 7919) % 37) as f64 * 10.0 / beta.get()).collect();

@@ -2,7 +2,7 @@
 //! (Hoeffding) bound; β → 0 gives the best case within O(β); and β·V_β is non-increasing in β.
 //! See `riskmdp::verify::claims::beta_limits`.
 mod common;
-use common::{arb_case, assert_caught, config, holds};
+use common::{arb_case, assert_caught, assert_property_caught, config, holds};
 use proptest::prelude::*;
 use riskmdp::tolerance::CLAIM;
 use riskmdp::verify::CaseKind;
@@ -31,4 +31,7 @@ fn planted_bug_twin_is_caught() {
     assert_caught("beta-large", &["mean-instead-of-max", "missing-inverse-beta"]);
     assert_caught("beta-small", &["mean-instead-of-max", "missing-inverse-beta"]);
     assert_caught("beta-monotone", &["missing-inverse-beta"]);
+    assert_property_caught("beta-large", "greedy-worst", "greedy-loss");
+    assert_property_caught("beta-small", "mean-instead-of-max", "best-case-gap");
+    assert_property_caught("beta-monotone", "missing-inverse-beta", "monotone");
 }

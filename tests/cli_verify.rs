@@ -19,8 +19,10 @@ fn verify_json_lists_claims() {
     let out = riskmdp(&["verify", "--claim", "eq-6-7", "--cases", "3", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v[0]["claim"], "eq-6-7");
-    assert_eq!(v[0]["passed"], 3);
+    assert_eq!(v["claims"][0]["claim"], "eq-6-7");
+    assert_eq!(v["claims"][0]["passed"], 3);
+    assert_eq!(v["theorems_hold"], true);
+    assert_eq!(v["claims"][0]["failed_checks"], serde_json::json!([]));
 }
 
 #[test]
@@ -87,4 +89,46 @@ fn the_same_seed_prints_the_same_bytes() {
         // … and the seed matters: another seed draws other cases, with other worst violations.
         assert_ne!(first.stdout, riskmdp(&args("8")).stdout, "the seed changed nothing");
     }
+}
+
+#[test]
+fn operators_list_names_every_planted_bug() {
+    let out = riskmdp(&["verify", "--operators", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    for (name, _) in riskmdp::verify::operators::catalog() {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert!(names.contains(&"exact") && names.contains(&"nan"));
+    let text = String::from_utf8(riskmdp(&["verify", "--operators", "list"]).stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("expanding-backup") && l.contains("contraction")), "{text}");
+    let unknown = riskmdp(&["verify", "--operators", "no-such-bug"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--operators list"));
+}
+
+/// With the solver comparison off, what fails is the property itself: an expanding backup
+/// breaks Theorem 4.1's contraction, a greedy step that picks the worst action breaks the
+/// improvement of Theorem 4.2 — and the exact operators pass.
+#[test]
+fn property_only_runs_name_the_failing_sub_check() {
+    let run = |ops: &str, claim: &str| {
+        let out =
+            riskmdp(&["verify", "--claim", claim, "--cases", "6", "--operators", ops, "--property-only", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+    let (code, v) = run("expanding-backup", "theorem-4.1");
+    assert_eq!(code, Some(1));
+    assert_eq!(v["property_only"], true);
+    let failed = v["claims"][0]["failed_checks"].as_array().unwrap();
+    assert!(failed.contains(&serde_json::json!("contraction")), "{failed:?}");
+    assert!(!failed.contains(&serde_json::json!("equals-solver")), "{failed:?}");
+    let (code, v) = run("greedy-worst", "theorem-4.2-discounted");
+    assert_eq!(code, Some(1));
+    assert!(v["claims"][0]["failed_checks"].as_array().unwrap().contains(&serde_json::json!("improvement")));
+    let (code, v) = run("exact", "theorem-4.1");
+    assert_eq!(code, Some(0));
+    assert_eq!(v["claims"][0]["failed_checks"], serde_json::json!([]));
 }

@@ -2,7 +2,7 @@
 //! `β·log E[exp(Σ r/β)]` computed by enumerating trajectories, and the ELBO is at most the
 //! log-marginal, with equality at the posterior. See `riskmdp::verify::claims::eq_6_7`.
 mod common;
-use common::{arb_case, assert_caught, config, holds};
+use common::{arb_case, assert_caught, assert_property_caught, config, holds};
 use proptest::prelude::*;
 use riskmdp::tolerance::CLAIM;
 use riskmdp::verify::CaseKind;
@@ -19,4 +19,5 @@ proptest! {
 #[test]
 fn planted_bug_twin_is_caught() {
     assert_caught("eq-6-7", &["missing-inverse-beta"]);
+    assert_property_caught("eq-6-7", "kl-reversed", "elbo-tight");
 }

@@ -10,8 +10,11 @@
 //!   engine's f64 Q bounds its error by ‖T Q − Q‖ / (1 − γ) (Theorem 4.1 / Lemma 4.1).
 
 use astro_float::{BigFloat, Consts, RoundingMode};
-use ndarray::{Array1, Array2};
-use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp, TransitionSpec};
+use ndarray::Array1;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use riskmdp::verify::random::{Discount, RandomMdp, Support, log_uniform, random_policy};
+use riskmdp::{Beta, MdpSpec, Policy, SolveOptions, TabularMdp};
 
 const PREC: usize = 256;
 const RM: RoundingMode = RoundingMode::ToEven;
@@ -83,97 +86,37 @@ impl Hp {
     }
 }
 
-/// A small deterministic generator (xorshift*), so that the cases are fixed and reproducible.
-struct Gen(u64);
-impl Gen {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next() * n as f64) as usize).min(n - 1)
-    }
-    fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        (lo.ln() + (hi.ln() - lo.ln()) * self.next()).exp()
-    }
-    fn distribution(&mut self, n: usize, sparse: bool) -> Vec<f64> {
-        let mut p: Vec<f64> =
-            (0..n).map(|_| if sparse && self.next() < 0.5 { 0.0 } else { self.next() + 1e-3 }).collect();
-        if p.iter().all(|&x| x <= 0.0) {
-            p[self.below(n)] = 1.0;
-        }
-        let total: f64 = p.iter().sum();
-        p.iter().map(|x| x / total).collect()
-    }
-    fn mdp(&mut self, gamma: f64, horizon: Option<usize>) -> TabularMdp {
-        let (s_count, a_count) = (2 + self.below(5), 2 + self.below(3));
-        let sparse = self.next() < 0.5;
-        let reward_scale = [1.0, 10.0, 1e4][self.below(3)];
-        let terminal: Vec<bool> = (0..s_count).map(|s| s > 0 && self.next() < 0.25).collect();
-        MdpSpec {
-            name: "random".into(),
-            state_names: None,
-            action_names: None,
-            gamma,
-            horizon,
-            initial: None,
-            terminal: Some(terminal),
-            // Sparse draws are also stored sparse: both kernels meet the reference.
-            transitions: {
-                let rows: Vec<Vec<Vec<f64>>> =
-                    (0..s_count).map(|_| (0..a_count).map(|_| self.distribution(s_count, sparse)).collect()).collect();
-                if sparse {
-                    TransitionSpec::Sparse(
-                        rows.into_iter()
-                            .map(|b| {
-                                b.into_iter()
-                                    .map(|r| r.into_iter().enumerate().filter(|(_, p)| *p > 0.0).collect())
-                                    .collect()
-                            })
-                            .collect(),
-                    )
-                } else {
-                    TransitionSpec::Dense(rows)
-                }
-            },
-            rewards: (0..s_count)
-                .map(|_| (0..a_count).map(|_| reward_scale * (2.0 * self.next() - 1.0)).collect())
-                .collect(),
-            grid: None,
-        }
-        .build()
-    }
-    fn policy(&mut self, mdp: &TabularMdp) -> Array2<f64> {
-        let rows: Vec<f64> = (0..mdp.n_states()).flat_map(|_| self.distribution(mdp.n_actions(), true)).collect();
-        Array2::from_shape_vec((mdp.n_states(), mdp.n_actions()), rows).expect("shape")
+/// The crate's one random-MDP generator, with this test's ranges: 2–6 states, 2–4 actions,
+/// rows dense or sparse (each entry kept w.p. 1/2; sparse draws are stored sparse, so both
+/// kernels meet the reference), rewards up to 1, 10 or 1e4 in size, each state but state 0
+/// terminal w.p. 1/4.
+fn family(gamma: f64, horizon: Option<usize>) -> RandomMdp {
+    RandomMdp {
+        states: 2..=6,
+        actions: 2..=4,
+        support: Support::Either { keep: 0.5..0.5 },
+        reward_scales: vec![1.0, 10.0, 1e4],
+        discount: Discount::Fixed(gamma),
+        horizon: horizon.map(|t| t..=t),
+        terminal_probability: 0.25,
     }
 }
 
-trait Build {
-    fn build(self) -> TabularMdp;
-}
-impl Build for MdpSpec {
-    fn build(self) -> TabularMdp {
-        TabularMdp::new(self).expect("generated models are valid")
-    }
-}
-
+/// The largest of `x` (at least 0), NaN if any is NaN (`f64::max` would drop it).
 fn sup(x: impl Iterator<Item = f64>) -> f64 {
-    x.fold(0.0, f64::max)
+    x.fold(0.0, riskmdp::verify::operators::max_or_nan)
 }
 
 #[test]
 fn finite_horizon_matches_256_bit_backward_induction() {
-    let mut g = Gen(0x5eed_0001);
+    let mut g = ChaCha8Rng::seed_from_u64(0x5eed_0001);
     let mut hp = Hp::new();
     for case in 0..60 {
-        let gamma = if case % 3 == 0 { 1.0 } else { 0.5 + 0.5 * g.next() };
-        let horizon = 1 + g.below(6);
-        let mdp = g.mdp(gamma, Some(horizon));
-        let beta = g.log_uniform(1e-4, 1e7);
-        let pi = g.policy(&mdp);
+        let gamma = if case % 3 == 0 { 1.0 } else { g.random_range(0.5..=1.0) };
+        let horizon = g.random_range(1..=6);
+        let mdp = family(gamma, Some(horizon)).sample(&mut g).build();
+        let beta = log_uniform(&mut g, 1e-4, 1e7);
+        let pi = random_policy(&mut g, mdp.n_states(), mdp.n_actions());
         let policy = Policy::stationary(&mdp, pi.clone()).expect("valid policy");
         for with_policy in [false, true] {
             let sol = if with_policy {
@@ -198,14 +141,14 @@ fn finite_horizon_matches_256_bit_backward_induction() {
 
 #[test]
 fn discounted_solutions_have_tiny_256_bit_residuals() {
-    let mut g = Gen(0x5eed_0002);
+    let mut g = ChaCha8Rng::seed_from_u64(0x5eed_0002);
     let mut hp = Hp::new();
     for case in 0..40 {
-        let gamma = 0.5 + 0.49 * g.next();
-        let mdp = g.mdp(gamma, None);
-        let beta = g.log_uniform(1e-4, 1e7);
+        let gamma = g.random_range(0.5..=0.99);
+        let mdp = family(gamma, None).sample(&mut g).build();
+        let beta = log_uniform(&mut g, 1e-4, 1e7);
         let b = Beta::new(beta).unwrap();
-        let pi = g.policy(&mdp);
+        let pi = random_policy(&mut g, mdp.n_states(), mdp.n_actions());
         let policy = Policy::stationary(&mdp, pi.clone()).expect("valid policy");
         let runs = [
             ("value iteration", riskmdp::value_iteration(&mdp, b, SolveOptions::default()).unwrap(), None),
@@ -246,27 +189,45 @@ fn terminating_undiscounted_models_match_the_exp_space_linear_solve() {
     // γ = 1 without horizon, with cycles and negative rewards: Z = exp V solves Z = M Z + b,
     // M = Σ_a π exp(r/β) P on non-terminal states. Solved independently with an LU in f64
     // at moderate β, where exp(r/β) does not overflow.
-    let mut g = Gen(0x5eed_0003);
+    let mut g = ChaCha8Rng::seed_from_u64(0x5eed_0003);
     let mut checked = 0;
+    // The non-terminal block from the crate's generator: 2–5 states, 2 actions, sparse rows,
+    // rewards r − 1.5 with r ∈ [−1.5, 1.5], i.e. in [−3, 0].
+    let block = RandomMdp {
+        states: 2..=5,
+        actions: 2..=2,
+        support: Support::Sparse { keep: 0.5..0.5 },
+        reward_scales: vec![1.5],
+        discount: Discount::Fixed(1.0),
+        horizon: None,
+        terminal_probability: 0.0,
+    };
     for case in 0..200 {
-        let s_count = 3 + g.below(4);
-        let a_count = 2;
-        // State s_count−1 is terminal; every action leaks to it with probability ≥ 0.2.
-        let transitions: Vec<Vec<Vec<f64>>> = (0..s_count)
-            .map(|_| {
-                (0..a_count)
-                    .map(|_| {
-                        let mut row: Vec<f64> = g.distribution(s_count - 1, true).iter().map(|p| 0.8 * p).collect();
+        let raw = block.sample(&mut g);
+        let (n, a_count) = (raw.n_states, raw.n_actions);
+        let s_count = n + 1;
+        // State n is terminal; every action leaks to it with probability 0.2.
+        let mut transitions: Vec<Vec<Vec<f64>>> = raw
+            .transition_rows()
+            .into_iter()
+            .map(|block| {
+                block
+                    .into_iter()
+                    .map(|row| {
+                        let mut row: Vec<f64> = row.iter().map(|p| 0.8 * p).collect();
                         row.push(0.2);
                         row
                     })
                     .collect()
             })
             .collect();
-        let rewards: Vec<Vec<f64>> = (0..s_count).map(|_| (0..a_count).map(|_| -3.0 * g.next()).collect()).collect();
+        transitions.push(vec![(0..s_count).map(|j| if j == n { 1.0 } else { 0.0 }).collect(); a_count]);
+        let mut rewards: Vec<Vec<f64>> =
+            raw.reward_rows().into_iter().map(|row| row.into_iter().map(|r| r - 1.5).collect()).collect();
+        rewards.push(vec![0.0; a_count]);
         let mut terminal = vec![false; s_count];
-        terminal[s_count - 1] = true;
-        let mdp = MdpSpec {
+        terminal[n] = true;
+        let mdp = TabularMdp::new(MdpSpec {
             name: "loop".into(),
             state_names: None,
             action_names: None,
@@ -277,10 +238,10 @@ fn terminating_undiscounted_models_match_the_exp_space_linear_solve() {
             transitions: transitions.into(),
             rewards,
             grid: None,
-        }
-        .build();
-        let beta = g.log_uniform(0.3, 30.0);
-        let pi = g.policy(&mdp);
+        })
+        .expect("a terminating model");
+        let beta = log_uniform(&mut g, 0.3, 30.0);
+        let pi = random_policy(&mut g, mdp.n_states(), mdp.n_actions());
         let sol = match riskmdp::evaluate_policy(
             &mdp,
             Beta::new(beta).unwrap(),
@@ -291,7 +252,6 @@ fn terminating_undiscounted_models_match_the_exp_space_linear_solve() {
             Err(riskmdp::Error::InfiniteValue { .. }) => continue,
             Err(e) => panic!("case {case}: {e}"),
         };
-        let n = s_count - 1;
         let mut m = nalgebra::DMatrix::<f64>::identity(n, n);
         let mut b = nalgebra::DVector::<f64>::zeros(n);
         for s in 0..n {

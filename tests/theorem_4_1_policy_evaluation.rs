@@ -2,7 +2,7 @@
 //! its iteration converges to Q_π. See `riskmdp::verify::claims::theorem_4_1` for exactly what
 //! is checked.
 mod common;
-use common::{arb_case, assert_caught, config, holds};
+use common::{arb_case, assert_caught, assert_property_caught, config, holds};
 use proptest::prelude::*;
 use riskmdp::tolerance::CLAIM;
 use riskmdp::verify::CaseKind;
@@ -19,4 +19,6 @@ proptest! {
 #[test]
 fn planted_bug_twin_is_caught() {
     assert_caught("theorem-4.1", &["gamma-inside-log", "missing-inverse-beta"]);
+    // An expansion fails the contraction property itself, solver comparison off.
+    assert_property_caught("theorem-4.1", "expanding-backup", "contraction");
 }

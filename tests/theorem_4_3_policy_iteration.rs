@@ -3,7 +3,7 @@
 //! gradient ascent on softmax logits — does better in any state. See
 //! `riskmdp::verify::claims::theorem_4_3`.
 mod common;
-use common::{arb_case, assert_caught, config, holds};
+use common::{arb_case, assert_caught, assert_property_caught, config, holds};
 use proptest::prelude::*;
 use riskmdp::tolerance::CLAIM;
 use riskmdp::verify::CaseKind;
@@ -20,4 +20,5 @@ proptest! {
 #[test]
 fn planted_bug_twin_is_caught() {
     assert_caught("theorem-4.3", &["gamma-inside-log", "mean-instead-of-max", "missing-inverse-beta"]);
+    assert_property_caught("theorem-4.3", "greedy-worst", "deterministic-optimum");
 }

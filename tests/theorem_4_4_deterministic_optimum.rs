@@ -2,7 +2,7 @@
 //! reached by a deterministic π with `q(a|s) = π(a|s)`. See
 //! `riskmdp::verify::claims::theorem_4_4`.
 mod common;
-use common::{arb_case, assert_caught, config, holds};
+use common::{arb_case, assert_caught, assert_property_caught, config, holds};
 use proptest::prelude::*;
 use riskmdp::tolerance::CLAIM;
 use riskmdp::verify::CaseKind;
@@ -19,4 +19,5 @@ proptest! {
 #[test]
 fn planted_bug_twin_is_caught() {
     assert_caught("theorem-4.4", &["gamma-inside-log", "mean-instead-of-max", "missing-inverse-beta"]);
+    assert_property_caught("theorem-4.4", "posterior-without-prior", "posterior-is-prior");
 }

@@ -11,6 +11,11 @@ pub fn num(x: f64) -> String {
 /// A borderless table, every column right-aligned, columns two blanks apart, lines without
 /// trailing blanks.
 pub fn table(header: Vec<String>, rows: Vec<Vec<String>>) -> String {
+    table_aligned(header, rows, &[])
+}
+
+/// As [`table`], with the columns `left` aligned left (text rather than numbers).
+pub fn table_aligned(header: Vec<String>, rows: Vec<Vec<String>>, left: &[usize]) -> String {
     let mut t = Table::new();
     t.load_style(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled).set_header(header);
     for row in rows {
@@ -18,7 +23,7 @@ pub fn table(header: Vec<String>, rows: Vec<Vec<String>>) -> String {
     }
     // Columns two blanks apart, the first flush left: no padding before it.
     for (i, column) in t.column_iter_mut().enumerate() {
-        column.set_cell_alignment(CellAlignment::Right);
+        column.set_cell_alignment(if left.contains(&i) { CellAlignment::Left } else { CellAlignment::Right });
         column.set_constraint(ColumnConstraint::ContentWidth);
         column.set_padding((if i == 0 { 0 } else { 2 }, 0));
     }

@@ -146,6 +146,45 @@ impl Gridworld {
         }
     }
 
+    /// A 4×4 cliff world small enough for property tests (the verifier's `gridworld-sweep`):
+    /// start bottom left (3,0), goal bottom right (3,3), cliff cells (3,1) and (3,2) between
+    /// them, no walls; every ordinary cell costs 1, a cliff cell 20 and sends the agent back to
+    /// the start; noise 0.2 (the chosen move w.p. 0.8 + 0.2/4 = 0.85); γ = 0.95; the goal pays 0
+    /// and ends the episode.
+    ///
+    /// ```text
+    ///    col 0 1 2 3
+    /// row 0  . . . .
+    ///     1  . . . .
+    ///     2  . . . .
+    ///     3  S X X G
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::envs::Gridworld;
+    /// let mdp = Gridworld::cliff_4x4().build()?;
+    /// assert_eq!(mdp.n_states(), 17); // 16 cells and `exit`
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cliff_4x4() -> Self {
+        Gridworld {
+            rows: 4,
+            cols: 4,
+            start: (3, 0),
+            goal: (3, 3),
+            walls: Vec::new(),
+            cliff: vec![(3, 1), (3, 2)],
+            noise: 0.2,
+            gamma: 0.95,
+            goal_reward: 0.0,
+            step_reward: -1.0,
+            cliff_penalty: 20.0,
+            goal_terminal: true,
+        }
+    }
+
     /// The state of a cell: `cols·row + col`.
     pub fn state(&self, (row, col): Cell) -> usize {
         self.cols * row + col
@@ -392,6 +431,26 @@ mod tests {
         let goal = world.state(world.goal);
         assert!((mdp.transitions()[[goal, 0, 100]] - 1.0).abs() < 1e-15);
         assert!(mdp.is_terminal(100));
+    }
+
+    #[test]
+    fn small_cliff_world_moves_by_hand() {
+        // From (2,0), `right`: to (2,1) w.p. 0.8 + 0.2/4 = 0.85; up to (1,0), down to the start
+        // (3,0), and left off the grid (stays) w.p. 0.05 each.
+        let world = Gridworld::cliff_4x4();
+        let mdp = world.build().expect("valid");
+        let s = world.state((2, 0));
+        let p = |cell: Cell| mdp.transitions()[[s, RIGHT, world.state(cell)]];
+        for (cell, expected) in [((2, 1), 0.85), ((1, 0), 0.05), ((3, 0), 0.05), ((2, 0), 0.05)] {
+            assert!((p(cell) - expected).abs() < 1e-15, "{cell:?}: {}", p(cell));
+        }
+        assert!((mdp.rewards()[[s, RIGHT]] + 1.0).abs() < 1e-15);
+        let cliff = world.state((3, 2));
+        assert!((mdp.transitions()[[cliff, 0, world.state(world.start)]] - 1.0).abs() < 1e-15);
+        assert!((mdp.rewards()[[cliff, 3]] + 20.0).abs() < 1e-15);
+        let goal = world.state(world.goal);
+        assert!((mdp.transitions()[[goal, 2, 16]] - 1.0).abs() < 1e-15 && mdp.is_terminal(16));
+        assert_eq!(mdp.initial_state(), Some(world.state((3, 0))));
     }
 
     #[test]

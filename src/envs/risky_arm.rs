@@ -131,6 +131,8 @@ mod tests {
     fn closed_forms_agree() {
         // At β = 10/ln 9 the posterior of A is exactly one half.
         assert!((posterior_a(equal_posterior_beta()) - 0.5).abs() < 1e-15);
-        assert!((switch_beta() - 2.275_598_066_567).abs() < 1e-9);
+        // Python: 5 / math.log(9) = 2.275598066567093; 10 / math.log(9) = 4.551196133134186.
+        assert!((switch_beta() - 2.275_598_066_567_093).abs() < 1e-15);
+        assert!((equal_posterior_beta() - 4.551_196_133_134_186).abs() < 1e-15);
     }
 }

@@ -1,12 +1,15 @@
-//! Random test cases: MDPs, β, policies — seeded, and always valid.
+//! Random test cases: MDPs, β, policies — seeded, and always valid. The one home of the crate's
+//! random-MDP generator: the verifier, `bench::random_dense`, the kernel tests and
+//! `tests/exact_reference.rs` all draw through [`RandomMdp`].
 //!
-//! A case is drawn in two stages, sizes first and then entries, into a [`RawMdp`] of plain
+//! A model is drawn in two stages, sizes first and then entries, into a [`RawMdp`] of plain
 //! numbers; [`RawMdp::build`] turns *any* such draw into a valid [`TabularMdp`] (rows are
 //! normalised over a sparsity mask, an emptied row falls back to a self-loop, state 0 is never
-//! terminal). The proptest strategies of `tests/common` draw the same `RawMdp`, so shrinking a
-//! counterexample (entries towards 0, masks towards sparse, sizes towards 2) keeps it valid.
+//! terminal; sparse draws are stored sparse, so both kernels are exercised). The proptest
+//! strategies of `tests/common` draw the same `RawMdp`, so shrinking a counterexample (entries
+//! towards 0, masks towards sparse, sizes towards 2) keeps it valid.
 //!
-//! # Ranges
+//! # Ranges of the verifier's cases ([`RandomMdp::cases`])
 //!
 //! ```text
 //! S ∈ 2..=8 states, A ∈ 2..=4 actions, rows dense or sparse, each state terminal w.p. 1/4
@@ -16,13 +19,21 @@
 //! Horizon:      T ∈ 1..=3, γ = 1 (half the cases) or γ ∈ [0.5, 0.99]
 //! Undiscounted: T ∈ 1..=3, γ = 1 (the exponential utility of Eq. 6 is exact there)
 //! ```
+//!
+//! The fixed models (the risky arm of Fig. 1 and a 4×4 cliff gridworld) come from the
+//! [`envs`](crate::envs) builders.
+
+use std::ops::{Range, RangeInclusive};
 
 use ndarray::Array2;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::mdp::{GridShape, MdpSpec, TabularMdp};
+use crate::envs::Gridworld;
+use crate::error::{Error, Result};
+use crate::mdp::{MdpSpec, TabularMdp};
 use crate::risk::Beta;
+use crate::transitions::TransitionSpec;
 
 /// Smallest and largest β of random cases.
 pub const BETA_RANGE: (f64, f64) = (1e-3, 1e4);
@@ -46,7 +57,7 @@ pub enum CaseKind {
     Undiscounted,
     /// The risky arm of Fig. 1 (fixed), β log-uniform in [1e-3, 1e7].
     RiskyArm,
-    /// A 4×4 cliff gridworld (fixed); the seed jitters the β grid.
+    /// A 4×4 cliff gridworld (fixed, [`Gridworld::cliff_4x4`]); the seed jitters the β grid.
     Gridworld,
 }
 
@@ -64,6 +75,178 @@ pub struct Case {
     pub seed: u64,
 }
 
+/// Which entries of a transition row may be positive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Support {
+    /// Every row has full support.
+    Dense,
+    /// Each entry is kept with probability `keep`, drawn once per model from this range (a
+    /// single value when the range is empty, e.g. `0.5..0.5`).
+    Sparse {
+        /// Range of the keep probability.
+        keep: Range<f64>,
+    },
+    /// Dense or sparse (as [`Support::Sparse`]), equally often.
+    Either {
+        /// Range of the keep probability of the sparse draws.
+        keep: Range<f64>,
+    },
+}
+
+/// The discount of a random model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Discount {
+    /// Always this γ.
+    Fixed(f64),
+    /// γ uniform in `[lo, hi]`.
+    Uniform(f64, f64),
+    /// γ = 1 half the time, else uniform in `[lo, hi]`.
+    OneOrUniform(f64, f64),
+}
+
+/// A family of random MDPs: the crate's one random-model generator.
+///
+/// [`RandomMdp::sample`] draws, in this order: S, A, the keep probability, γ, T, the S·A·S
+/// weights, the support mask, dense-or-sparse, the S·A rewards, the reward scale, the terminal
+/// flags (draws a setting does not need are skipped, so a fixed size or a dense support uses
+/// no randomness for it).
+///
+/// # Examples
+/// ```
+/// use rand::SeedableRng;
+/// use riskmdp::verify::random::RandomMdp;
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+/// let mdp = RandomMdp::dense(5, 2, 0.9).sample(&mut rng).build();
+/// assert_eq!((mdp.n_states(), mdp.n_actions()), (5, 2));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomMdp {
+    /// Number of states, uniform in this range.
+    pub states: RangeInclusive<usize>,
+    /// Number of actions, uniform in this range.
+    pub actions: RangeInclusive<usize>,
+    /// Support of the transition rows.
+    pub support: Support,
+    /// Reward scales, one drawn uniformly per model: `r(s,a) = scale·u`, `u ∈ [−1, 1]`.
+    pub reward_scales: Vec<f64>,
+    /// Discount γ.
+    pub discount: Discount,
+    /// Horizon T, uniform in this range (`None`: no horizon).
+    pub horizon: Option<RangeInclusive<usize>>,
+    /// Probability that a state is terminal (state 0 never is).
+    pub terminal_probability: f64,
+}
+
+impl RandomMdp {
+    /// The verifier's random models of one [`CaseKind`] (the ranges in the module docs). For
+    /// [`CaseKind::RiskyArm`] and [`CaseKind::Gridworld`] (fixed models) the discounted family.
+    #[must_use]
+    pub fn cases(kind: CaseKind) -> Self {
+        let (discount, horizon) = match kind {
+            CaseKind::Horizon => (Discount::OneOrUniform(GAMMA_RANGE.0, GAMMA_RANGE.1), Some(1..=MAX_HORIZON)),
+            CaseKind::Undiscounted => (Discount::Fixed(1.0), Some(1..=MAX_HORIZON)),
+            _ => (Discount::Uniform(GAMMA_RANGE.0, GAMMA_RANGE.1), None),
+        };
+        RandomMdp {
+            states: 2..=MAX_STATES,
+            actions: 2..=MAX_ACTIONS,
+            support: Support::Either { keep: 0.2..0.8 },
+            reward_scales: vec![1.0, 10.0],
+            discount,
+            horizon,
+            terminal_probability: 0.25,
+        }
+    }
+
+    /// Dense models of a fixed size: full-support rows, rewards in [−1, 1], γ, no horizon, no
+    /// terminal state (the benchmark models of [`bench::random_dense`](crate::bench::random_dense)).
+    #[must_use]
+    pub fn dense(states: usize, actions: usize, gamma: f64) -> Self {
+        RandomMdp {
+            states: states..=states,
+            actions: actions..=actions,
+            support: Support::Dense,
+            reward_scales: vec![1.0],
+            discount: Discount::Fixed(gamma),
+            horizon: None,
+            terminal_probability: 0.0,
+        }
+    }
+
+    /// Draw one model as plain numbers.
+    ///
+    /// # Panics
+    /// If a range is empty or a probability is outside [0, 1].
+    pub fn sample(&self, rng: &mut impl Rng) -> RawMdp {
+        let s_count = draw_size(rng, &self.states);
+        let a_count = draw_size(rng, &self.actions);
+        let n = s_count * a_count * s_count;
+        let keep_probability = match &self.support {
+            Support::Dense => 1.0,
+            Support::Sparse { keep } | Support::Either { keep } => {
+                if keep.is_empty() {
+                    keep.start
+                } else {
+                    rng.random_range(keep.clone())
+                }
+            }
+        };
+        let gamma = match self.discount {
+            Discount::Fixed(g) => g,
+            Discount::Uniform(lo, hi) => rng.random_range(lo..=hi),
+            Discount::OneOrUniform(lo, hi) => {
+                if rng.random_bool(0.5) {
+                    1.0
+                } else {
+                    rng.random_range(lo..=hi)
+                }
+            }
+        };
+        let horizon = self.horizon.as_ref().map(|t| draw_size(rng, t));
+        let weights = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
+        let keep = match self.support {
+            Support::Dense => vec![],
+            _ => (0..n).map(|_| rng.random_bool(keep_probability)).collect(),
+        };
+        let dense = match self.support {
+            Support::Dense => true,
+            Support::Sparse { .. } => false,
+            Support::Either { .. } => rng.random_bool(0.5),
+        };
+        let rewards = (0..s_count * a_count).map(|_| rng.random_range(-1.0..=1.0)).collect();
+        let reward_scale = match self.reward_scales.as_slice() {
+            [one] => *one,
+            // Two scales by a fair coin (the verifier's historical draw: its streams stay put).
+            [first, second] => {
+                if rng.random_bool(0.5) {
+                    *first
+                } else {
+                    *second
+                }
+            }
+            scales => scales[rng.random_range(0..scales.len())],
+        };
+        let terminal = (0..s_count).map(|_| rng.random_bool(self.terminal_probability)).collect();
+        RawMdp {
+            n_states: s_count,
+            n_actions: a_count,
+            weights,
+            keep,
+            dense,
+            rewards,
+            reward_scale,
+            terminal,
+            gamma,
+            horizon,
+        }
+    }
+}
+
+/// A size uniform in `range` (no draw for a single value).
+fn draw_size(rng: &mut impl Rng, range: &RangeInclusive<usize>) -> usize {
+    if range.start() == range.end() { *range.start() } else { rng.random_range(range.clone()) }
+}
+
 /// A random MDP as plain numbers; [`RawMdp::build`] makes any draw valid.
 #[derive(Debug, Clone)]
 pub struct RawMdp {
@@ -73,7 +256,7 @@ pub struct RawMdp {
     pub n_actions: usize,
     /// S·A·S non-negative weights, row-major `[s][a][s']`.
     pub weights: Vec<f64>,
-    /// S·A·S support mask (ignored when `dense`).
+    /// S·A·S support mask (ignored, and may be empty, when `dense`).
     pub keep: Vec<bool>,
     /// Every transition row has full support.
     pub dense: bool,
@@ -103,43 +286,102 @@ pub fn normalise_row(w: &[f64], keep: &[bool], fallback: usize) -> Vec<f64> {
 }
 
 impl RawMdp {
-    /// The valid model this draw stands for.
+    /// The normalised transition rows `P[s][a][s']` this draw stands for.
     ///
     /// # Panics
-    /// If the vectors do not have the lengths the sizes say, or γ = 1 without a horizon (an
-    /// internal invariant of the generators, which never draw that).
-    pub fn build(&self) -> TabularMdp {
+    /// If the vectors do not have the lengths the sizes say.
+    pub fn transition_rows(&self) -> Vec<Vec<Vec<f64>>> {
         let (s_count, a_count) = (self.n_states, self.n_actions);
-        let mut terminal = self.terminal.clone();
-        terminal[0] = false;
-        let transitions: Vec<Vec<Vec<f64>>> = (0..s_count)
+        let all = vec![true; s_count];
+        (0..s_count)
             .map(|s| {
                 (0..a_count)
                     .map(|a| {
                         let at = (s * a_count + a) * s_count;
-                        let w = &self.weights[at..at + s_count];
-                        let keep = if self.dense { vec![true; s_count] } else { self.keep[at..at + s_count].to_vec() };
-                        normalise_row(w, &keep, s)
+                        let keep = if self.dense { &all[..] } else { &self.keep[at..at + s_count] };
+                        normalise_row(&self.weights[at..at + s_count], keep, s)
                     })
                     .collect()
             })
-            .collect();
-        let rewards = (0..s_count)
-            .map(|s| (0..a_count).map(|a| self.reward_scale * self.rewards[s * a_count + a]).collect())
-            .collect();
+            .collect()
+    }
+
+    /// The rewards `r[s][a] = reward_scale·rewards[s·A + a]`.
+    pub fn reward_rows(&self) -> Vec<Vec<f64>> {
+        (0..self.n_states)
+            .map(|s| (0..self.n_actions).map(|a| self.reward_scale * self.rewards[s * self.n_actions + a]).collect())
+            .collect()
+    }
+
+    /// The model this draw stands for, named `name`; sparse draws are stored sparse.
+    ///
+    /// # Errors
+    /// Those of [`TabularMdp::new`]: e.g. γ = 1 without a horizon on a model where some policy
+    /// never terminates, or γ outside (0, 1].
+    ///
+    /// # Panics
+    /// If the vectors do not have the lengths the sizes say.
+    pub fn try_build(&self, name: &str) -> Result<TabularMdp> {
+        self.assemble(name, self.transition_rows())
+    }
+
+    /// [`RawMdp::try_build`], dropping the weights before the model is made (a large dense
+    /// draw then never holds three copies of P at once).
+    ///
+    /// # Errors
+    /// As [`RawMdp::try_build`].
+    pub fn into_mdp(mut self, name: &str) -> Result<TabularMdp> {
+        let rows = self.transition_rows();
+        self.weights = Vec::new();
+        self.keep = Vec::new();
+        self.assemble(name, rows)
+    }
+
+    fn assemble(&self, name: &str, rows: Vec<Vec<Vec<f64>>>) -> Result<TabularMdp> {
+        if self.n_states == 0 || self.n_actions == 0 {
+            return Err(Error::InvalidParameter {
+                name: "states/actions".into(),
+                message: "a random model needs at least one state and one action".into(),
+            });
+        }
+        let mut terminal = self.terminal.clone();
+        terminal[0] = false;
+        let transitions = if self.dense {
+            TransitionSpec::Dense(rows)
+        } else {
+            TransitionSpec::Sparse(
+                rows.into_iter()
+                    .map(|block| {
+                        block
+                            .into_iter()
+                            .map(|row| row.into_iter().enumerate().filter(|&(_, p)| p > 0.0).collect())
+                            .collect()
+                    })
+                    .collect(),
+            )
+        };
         TabularMdp::new(MdpSpec {
-            name: "random".into(),
+            name: name.into(),
             state_names: None,
             action_names: None,
             gamma: self.gamma,
             horizon: self.horizon,
             initial: None,
             terminal: Some(terminal),
-            transitions: transitions.into(),
-            rewards,
+            transitions,
+            rewards: self.reward_rows(),
             grid: None,
         })
-        .expect("RawMdp::build: a normalised draw is a valid model")
+    }
+
+    /// The valid model this draw stands for (named `random`).
+    ///
+    /// # Panics
+    /// If the vectors do not have the lengths the sizes say, or γ = 1 without a horizon (an
+    /// internal invariant of the verifier's generators, which never draw that); use
+    /// [`RawMdp::try_build`] for other draws.
+    pub fn build(&self) -> TabularMdp {
+        self.try_build("random").expect("RawMdp::build: a normalised draw is a valid model")
     }
 }
 
@@ -179,96 +421,19 @@ pub fn random_policy(rng: &mut impl Rng, n_states: usize, n_actions: usize) -> A
     build_policy(n_states, n_actions, &weights, &keep)
 }
 
-/// A random [`RawMdp`] of the given kind (only the random-MDP kinds).
+/// A random [`RawMdp`] of the given kind ([`RandomMdp::cases`]).
 pub fn random_raw_mdp(rng: &mut impl Rng, kind: CaseKind) -> RawMdp {
-    let s_count = rng.random_range(2..=MAX_STATES);
-    let a_count = rng.random_range(2..=MAX_ACTIONS);
-    let n = s_count * a_count * s_count;
-    let density = rng.random_range(0.2..0.8);
-    let (gamma, horizon) = match kind {
-        CaseKind::Horizon => {
-            let gamma = if rng.random_bool(0.5) { 1.0 } else { rng.random_range(GAMMA_RANGE.0..=GAMMA_RANGE.1) };
-            (gamma, Some(rng.random_range(1..=MAX_HORIZON)))
-        }
-        CaseKind::Undiscounted => (1.0, Some(rng.random_range(1..=MAX_HORIZON))),
-        _ => (rng.random_range(GAMMA_RANGE.0..=GAMMA_RANGE.1), None),
-    };
-    RawMdp {
-        n_states: s_count,
-        n_actions: a_count,
-        weights: (0..n).map(|_| rng.random_range(0.0..1.0)).collect(),
-        keep: (0..n).map(|_| rng.random_bool(density)).collect(),
-        dense: rng.random_bool(0.5),
-        rewards: (0..s_count * a_count).map(|_| rng.random_range(-1.0..=1.0)).collect(),
-        reward_scale: if rng.random_bool(0.5) { 1.0 } else { 10.0 },
-        terminal: (0..s_count).map(|_| rng.random_bool(0.25)).collect(),
-        gamma,
-        horizon,
-    }
+    RandomMdp::cases(kind).sample(rng)
 }
 
-/// The risky arm of Fig. 1 (`examples/mdps/risky_arm.json`, embedded).
+/// The risky arm of Fig. 1 ([`envs::risky_arm`](crate::envs::risky_arm())).
 pub fn risky_arm() -> TabularMdp {
-    TabularMdp::from_json_str(include_str!("../../examples/mdps/risky_arm.json"), "risky_arm.json")
-        .expect("the embedded risky arm is valid")
+    crate::envs::risky_arm()
 }
 
-/// Reward per step in the [`cliff_gridworld`].
-pub const GRID_STEP_REWARD: f64 = -1.0;
-/// Reward for falling into the cliff in the [`cliff_gridworld`].
-pub const GRID_CLIFF_REWARD: f64 = -20.0;
-/// Probability that the chosen move happens in the [`cliff_gridworld`] (else one of the four
-/// moves uniformly at random, so the chosen one has 0.85 in all).
-pub const GRID_INTENDED: f64 = 0.8;
-
-/// A 4×4 cliff gridworld, γ = 0.95: start bottom-left (12), goal bottom-right (15, terminal),
-/// cliff cells 13 and 14 between them. Every move costs 1; a cliff cell (whatever the action)
-/// costs 20 and sends the agent back to the start. Moves up/left/down/right succeed w.p. 0.8,
-/// otherwise a uniformly random one of the four is made; a move off the grid stays put.
+/// The 4×4 cliff gridworld of the `gridworld-sweep` claim ([`Gridworld::cliff_4x4`]).
 pub fn cliff_gridworld() -> TabularMdp {
-    let (rows, cols) = (4usize, 4usize);
-    let n = rows * cols;
-    let (start, goal, cliff) = (12usize, 15usize, [13usize, 14]);
-    let moves: [(i64, i64); 4] = [(-1, 0), (0, -1), (1, 0), (0, 1)];
-    let target = |s: usize, m: usize| {
-        let (r, c) = ((s / cols) as i64 + moves[m].0, (s % cols) as i64 + moves[m].1);
-        if (0..rows as i64).contains(&r) && (0..cols as i64).contains(&c) { r as usize * cols + c as usize } else { s }
-    };
-    let mut transitions = vec![vec![vec![0.0; n]; 4]; n];
-    let mut rewards = vec![vec![GRID_STEP_REWARD; 4]; n];
-    for s in 0..n {
-        for a in 0..4 {
-            if cliff.contains(&s) {
-                transitions[s][a][start] = 1.0;
-                rewards[s][a] = GRID_CLIFF_REWARD;
-            } else if s == goal {
-                transitions[s][a][s] = 1.0;
-                rewards[s][a] = 0.0;
-            } else {
-                transitions[s][a][target(s, a)] += GRID_INTENDED;
-                for m in 0..4 {
-                    transitions[s][a][target(s, m)] += (1.0 - GRID_INTENDED) / 4.0;
-                }
-            }
-        }
-    }
-    let mut initial = vec![0.0; n];
-    initial[start] = 1.0;
-    let mut terminal = vec![false; n];
-    terminal[goal] = true;
-    TabularMdp::new(MdpSpec {
-        name: "cliff-gridworld-4x4".into(),
-        state_names: None,
-        action_names: Some(["up", "left", "down", "right"].map(String::from).to_vec()),
-        gamma: 0.95,
-        horizon: None,
-        initial: Some(initial),
-        terminal: Some(terminal),
-        transitions: transitions.into(),
-        rewards,
-        grid: Some(GridShape { rows, cols }),
-    })
-    .expect("the cliff gridworld is valid")
+    Gridworld::cliff_4x4().build().expect("the 4×4 cliff gridworld is valid")
 }
 
 /// A random case of the given kind.
@@ -283,10 +448,10 @@ pub fn random_case(rng: &mut impl Rng, kind: CaseKind) -> Case {
     Case { mdp, beta, policy, seed: rng.random() }
 }
 
-/// The generator of case `index` of a run with `seed` for the claim numbered `claim`:
-/// independent streams, reproducible one case at a time.
-pub fn case_rng(seed: u64, claim: usize, index: usize) -> ChaCha8Rng {
+/// The generator of case `index` of a run with `seed` for the claim with stream number
+/// `stream`: independent streams, reproducible one case at a time.
+pub fn case_rng(seed: u64, stream: usize, index: usize) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(((claim as u64) << 32) | index as u64);
+    rng.set_stream(((stream as u64) << 32) | index as u64);
     rng
 }

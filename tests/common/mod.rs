@@ -13,7 +13,7 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use riskmdp::verify::random::{
     BETA_RANGE, GAMMA_RANGE, MAX_ACTIONS, MAX_HORIZON, MAX_STATES, RawMdp, build_policy, cliff_gridworld, risky_arm,
 };
-use riskmdp::verify::{Case, CaseKind, Operators, Violation, claim, operators, run_claim};
+use riskmdp::verify::{Case, CaseKind, Checks, Operators, Scope, claim, operators, run_claim};
 use riskmdp::{Beta, TabularMdp};
 
 /// proptest configuration: `cases` cases, failures persisted in `proptest-regressions/`.
@@ -111,22 +111,48 @@ pub fn arb_case(kind: CaseKind) -> BoxedStrategy<Case> {
     }
 }
 
-/// The property: `check` holds on `case` with the exact operators, within `tolerance`.
-pub fn holds(check: fn(&Case, &dyn Operators) -> Violation, case: &Case, tolerance: f64) -> Result<(), TestCaseError> {
-    let v = check(case, &riskmdp::verify::Exact);
-    prop_assert!(v.amount <= tolerance, "violation {:.3e} > {tolerance:e}: {}", v.amount, v.detail);
+/// The property: `check` holds on `case` with the exact operators (every sub-check, the solver
+/// comparison included), within `tolerance`.
+pub fn holds(
+    check: fn(&Case, &dyn Operators, Scope) -> Checks,
+    case: &Case,
+    tolerance: f64,
+) -> Result<(), TestCaseError> {
+    let checks = check(case, &riskmdp::verify::Exact, Scope::Full);
+    let v = checks.worst();
+    prop_assert!(
+        checks.failed(tolerance).is_empty(),
+        "{}: violation {:.3e} > {tolerance:e}: {}",
+        v.check,
+        v.amount,
+        v.detail
+    );
     Ok(())
 }
 
 /// Cases per claim in the planted-bug twins (fixed seed 0).
 pub const TWIN_CASES: usize = 24;
 
-/// The planted-bug twin: each named bug makes `claim_name` fail on some of `TWIN_CASES` cases.
+/// The planted-bug twin: each named bug makes `claim_name` fail on some of `TWIN_CASES` cases
+/// (solver comparison on).
 pub fn assert_caught(claim_name: &str, bugs: &[&str]) {
     let c = claim(claim_name).expect("known claim");
     for bug in bugs {
         let ops = operators::by_name(bug).expect("known bug");
-        let report = run_claim(&c, TWIN_CASES, 0, ops, None).expect("no saving");
+        let report = run_claim(&c, TWIN_CASES, 0, ops, Scope::Full, None).expect("no saving");
         assert!(report.passed < report.cases, "{claim_name} does not catch the planted bug {bug}");
     }
+}
+
+/// The property-level twin: with the solver comparison off, `bug` fails the named sub-check
+/// `check` of `claim_name` on some of `TWIN_CASES` cases.
+pub fn assert_property_caught(claim_name: &str, bug: &str, check: &str) {
+    let c = claim(claim_name).expect("known claim");
+    let ops = operators::by_name(bug).expect("known bug");
+    let report = run_claim(&c, TWIN_CASES, 0, ops, Scope::PropertyOnly, None).expect("no saving");
+    assert!(
+        report.failed_checks.iter().any(|f| f == check),
+        "{claim_name} with {bug}, property only: `{check}` does not fail (failed: {:?})",
+        report.failed_checks
+    );
 }

@@ -42,11 +42,18 @@ use crate::mdp::TabularMdp;
 use crate::operators::Aggregation;
 use crate::policy::Policy;
 use crate::risk::Beta;
-use crate::solve::greedy_actions;
 use crate::solve::risk_neutral::{expected_q, optimal_expected_q};
-use crate::verify::Violation;
-use crate::verify::operators::{Operators, iterate};
+use crate::verify::operators::{Operators, iterate, max_or_nan};
 use crate::verify::random::Case;
+use crate::verify::{Checks, Scope, Violation};
+
+/// The sub-checks of `beta-large` (the risk-neutral values are the limit, not the solver under
+/// test: no `equals-solver`).
+pub const CHECKS_LARGE: &[&str] = &["jensen", "hoeffding", "greedy-loss"];
+/// The sub-checks of `beta-small` (against plain best-case value iteration).
+pub const CHECKS_SMALL: &[&str] = &["best-case-upper", "best-case-gap"];
+/// The sub-check of `beta-monotone`.
+pub const CHECKS_MONOTONE: &[&str] = &["monotone"];
 
 fn values(ops: &dyn Operators, mdp: &TabularMdp, beta: Beta, pi: Option<&Array2<f64>>) -> (Array2<f64>, Array1<f64>) {
     match pi {
@@ -68,35 +75,50 @@ fn beta_or_error(b: f64) -> Result<Beta, Violation> {
 }
 
 /// β → ∞ on one case (at β' = 100·max(β, 1)).
-pub fn check_large(case: &Case, ops: &dyn Operators) -> Violation {
+pub fn check_large(case: &Case, ops: &dyn Operators, _scope: Scope) -> Checks {
     let (mdp, gamma) = (&case.mdp, case.mdp.gamma());
+    let mut checks = Checks::new();
     let b = case.beta.get().max(1.0) * 100.0;
     let beta = match beta_or_error(b) {
         Ok(beta) => beta,
-        Err(v) => return v,
+        Err(v) => {
+            checks.record("jensen", v);
+            return checks;
+        }
     };
-    let result = (|| -> crate::Result<Violation> {
+    let result = (|| -> crate::Result<()> {
         let (q, v) = values(ops, mdp, beta, None);
         let w = v.mapv(|x| b * x);
         let (q_inf, _) = optimal_expected_q(mdp)?;
         let v_inf = Array1::from_iter((0..mdp.n_states()).map(|s| {
-            if mdp.is_terminal(s) { 0.0 } else { q_inf.row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max) }
+            if mdp.is_terminal(s) { 0.0 } else { q_inf.row(s).iter().copied().fold(f64::NEG_INFINITY, max_or_nan) }
         }));
         let scale = scale_of(v_inf.iter().chain(w.iter()));
         let s_v = support_span(mdp, w.view());
         let bound = gamma * s_v * s_v / (8.0 * b * (1.0 - gamma));
-        let greedy = greedy_actions(mdp, q.view());
+        let greedy = ops.greedy(mdp, q.view());
         let q_g = expected_q(mdp, &Policy::stationary(mdp, one_hot(mdp.n_actions(), &greedy))?)?;
-        let mut worst = over_states(mdp, |s| {
-            at_most(&format!("V*_∞(s{s}) ≤ βV*_β(s{s})"), v_inf[s], w[s], scale)
-                .max(at_most(&format!("βV*_β − V*_∞ (s{s}) ≤ Hoeffding bound"), w[s] - v_inf[s], bound, scale))
-                .max(at_most(
+        checks.record(
+            "jensen",
+            over_states(mdp, |s| at_most(&format!("V*_∞(s{s}) ≤ βV*_β(s{s})"), v_inf[s], w[s], scale)),
+        );
+        checks.record(
+            "hoeffding",
+            over_states(mdp, |s| {
+                at_most(&format!("βV*_β − V*_∞ (s{s}) ≤ Hoeffding bound"), w[s] - v_inf[s], bound, scale)
+            }),
+        );
+        checks.record(
+            "greedy-loss",
+            over_states(mdp, |s| {
+                at_most(
                     &format!("V*_∞ − V_∞^greedy (s{s}) ≤ Hoeffding bound"),
                     v_inf[s] - q_g[[s, greedy[s]]],
                     bound,
                     scale,
-                ))
-        });
+                )
+            }),
+        );
         let pi = &case.policy;
         let (q_pi, v_pi) = values(ops, mdp, beta, Some(pi));
         let w_pi = v_pi.mapv(|x| b * x);
@@ -107,22 +129,29 @@ pub fn check_large(case: &Case, ops: &dyn Operators) -> Violation {
             .map(|s| {
                 let on: Vec<f64> =
                     (0..mdp.n_actions()).filter(|&a| pi[[s, a]] > 0.0).map(|a| b * q_pi[[s, a]]).collect();
-                on.iter().copied().fold(f64::NEG_INFINITY, f64::max) - on.iter().copied().fold(f64::INFINITY, f64::min)
+                let hi = on.iter().copied().fold(f64::NEG_INFINITY, max_or_nan);
+                let lo = -on.iter().map(|x| -x).fold(f64::NEG_INFINITY, max_or_nan);
+                hi - lo
             })
-            .fold(0.0, f64::max);
+            .fold(0.0, max_or_nan);
         let bound_pi = (gamma * s_v * s_v + s_q * s_q) / (8.0 * b * (1.0 - gamma));
-        worst = worst.max(over_states(mdp, |s| {
-            let v_inf = pi.row(s).dot(&q_inf_pi.row(s));
-            at_most(&format!("V_π,∞(s{s}) ≤ βV_π,β(s{s})"), v_inf, w_pi[s], scale).max(at_most(
-                &format!("βV_π,β − V_π,∞ (s{s}) ≤ Hoeffding bound"),
-                w_pi[s] - v_inf,
-                bound_pi,
-                scale,
-            ))
-        }));
-        Ok(worst)
+        let v_inf_pi = Array1::from_iter((0..mdp.n_states()).map(|s| pi.row(s).dot(&q_inf_pi.row(s))));
+        checks.record(
+            "jensen",
+            over_states(mdp, |s| at_most(&format!("V_π,∞(s{s}) ≤ βV_π,β(s{s})"), v_inf_pi[s], w_pi[s], scale)),
+        );
+        checks.record(
+            "hoeffding",
+            over_states(mdp, |s| {
+                at_most(&format!("βV_π,β − V_π,∞ (s{s}) ≤ Hoeffding bound"), w_pi[s] - v_inf_pi[s], bound_pi, scale)
+            }),
+        );
+        Ok(())
     })();
-    result.unwrap_or_else(Violation::error)
+    if let Err(e) = result {
+        checks.record("jensen", Violation::error(e));
+    }
+    checks
 }
 
 /// Best-case values by plain value iteration: max over the support of P, and over the support
@@ -149,7 +178,7 @@ fn best_case(mdp: &TabularMdp, pi: Option<&Array2<f64>>) -> Array1<f64> {
                 })
                 .fold(f64::NEG_INFINITY, f64::max)
         }));
-        let delta = next.iter().zip(v.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let delta = next.iter().zip(v.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, max_or_nan);
         v = next;
         if delta <= crate::tolerance::ROUNDING_FLOOR * scale_of(v.iter()) {
             break;
@@ -163,18 +192,21 @@ fn max_neg_log_min(rows: impl Iterator<Item = Vec<f64>>) -> f64 {
 }
 
 /// β → 0 on one case (at β' = min(β, 1)/100).
-pub fn check_small(case: &Case, ops: &dyn Operators) -> Violation {
+pub fn check_small(case: &Case, ops: &dyn Operators, _scope: Scope) -> Checks {
     let (mdp, gamma) = (&case.mdp, case.mdp.gamma());
+    let mut checks = Checks::new();
     let b = case.beta.get().min(1.0) / 100.0;
     let beta = match beta_or_error(b) {
         Ok(beta) => beta,
-        Err(v) => return v,
+        Err(v) => {
+            checks.record("best-case-upper", v);
+            return checks;
+        }
     };
     let live = || (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s));
     let l_p =
         max_neg_log_min(live().flat_map(|s| (0..mdp.n_actions()).map(move |a| mdp.transition_row(s, a).to_vec())));
     let l_pi = max_neg_log_min(live().map(|s| case.policy.row(s).to_vec()));
-    let mut worst = Violation::none();
     for (pi, bound) in
         [(None, b * gamma * l_p / (1.0 - gamma)), (Some(&case.policy), b * (gamma * l_p + l_pi) / (1.0 - gamma))]
     {
@@ -183,35 +215,41 @@ pub fn check_small(case: &Case, ops: &dyn Operators) -> Violation {
         let best = best_case(mdp, pi);
         let scale = scale_of(best.iter().chain(w.iter()));
         let which = if pi.is_some() { "π" } else { "*" };
-        worst = worst.max(over_states(mdp, |s| {
-            at_most(&format!("βV{which}_β(s{s}) ≤ V_best(s{s})"), w[s], best[s], scale).max(at_most(
-                &format!("V_best − βV{which}_β (s{s}) ≤ β·(γL + L_π)/(1−γ)"),
-                best[s] - w[s],
-                bound,
-                scale,
-            ))
-        }));
+        checks.record(
+            "best-case-upper",
+            over_states(mdp, |s| at_most(&format!("βV{which}_β(s{s}) ≤ V_best(s{s})"), w[s], best[s], scale)),
+        );
+        checks.record(
+            "best-case-gap",
+            over_states(mdp, |s| {
+                at_most(&format!("V_best − βV{which}_β (s{s}) ≤ β·(γL + L_π)/(1−γ)"), best[s] - w[s], bound, scale)
+            }),
+        );
     }
-    worst
+    checks
 }
 
 /// β ↦ β·V_β non-increasing (optimum and the case's policy), at β and 2β.
-pub fn check_monotone(case: &Case, ops: &dyn Operators) -> Violation {
+pub fn check_monotone(case: &Case, ops: &dyn Operators, _scope: Scope) -> Checks {
     let mdp = &case.mdp;
     let b = case.beta.get();
+    let mut checks = Checks::new();
     let beta2 = match beta_or_error(2.0 * b) {
         Ok(beta) => beta,
-        Err(v) => return v,
+        Err(v) => {
+            checks.record("monotone", v);
+            return checks;
+        }
     };
-    let mut worst = Violation::none();
     for pi in [None, Some(&case.policy)] {
         let w1 = values(ops, mdp, case.beta, pi).1.mapv(|x| b * x);
         let w2 = values(ops, mdp, beta2, pi).1.mapv(|x| 2.0 * b * x);
         let scale = scale_of(w1.iter().chain(w2.iter()));
         let which = if pi.is_some() { "π" } else { "*" };
-        worst = worst.max(over_states(mdp, |s| {
-            at_most(&format!("2β·V{which}_2β(s{s}) ≤ β·V{which}_β(s{s})"), w2[s], w1[s], scale)
-        }));
+        checks.record(
+            "monotone",
+            over_states(mdp, |s| at_most(&format!("2β·V{which}_2β(s{s}) ≤ β·V{which}_β(s{s})"), w2[s], w1[s], scale)),
+        );
     }
-    worst
+    checks
 }
