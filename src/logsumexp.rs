@@ -89,8 +89,8 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
     hi + (lo - hi).exp().ln_1p()
 }
 
-/// The maximum of `x` over the support of `p` (−∞ for an empty support): the shift `m` of
-/// [`log_expect_exp`].
+/// The maximum of `x` over the support of `p` (−∞ for an empty support, NaN if a NaN is on
+/// the support): the shift `m` of [`log_expect_exp`].
 ///
 /// # Examples
 /// ```
@@ -100,7 +100,12 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
 /// ```
 #[inline]
 pub fn max_over_support(p: &[f64], x: &[f64]) -> f64 {
-    p.iter().zip(x).filter(|(pj, _)| **pj > 0.0).map(|(_, &xj)| xj).fold(f64::NEG_INFINITY, f64::max)
+    // Not f64::max, which drops a NaN: a NaN on the support must make the result NaN.
+    p.iter()
+        .zip(x)
+        .filter(|(pj, _)| **pj > 0.0)
+        .map(|(_, &xj)| xj)
+        .fold(f64::NEG_INFINITY, |m, xj| if xj.is_nan() || xj > m { xj } else { m })
 }
 
 #[cfg(test)]
@@ -110,6 +115,16 @@ mod tests {
     /// The plain formula a user would write, for comparison where it is exact.
     fn naive(p: &[f64], x: &[f64]) -> f64 {
         p.iter().zip(x).map(|(p, x)| p * x.exp()).sum::<f64>().ln()
+    }
+
+    #[test]
+    fn a_nan_on_the_support_is_never_dropped() {
+        let nan = f64::NAN;
+        assert!(log_expect_exp(&[0.5, 0.5], &[nan, 1.0]).is_nan());
+        assert!(log_expect_exp(&[0.5, 0.5], &[1.0, nan]).is_nan());
+        assert!(max_over_support(&[0.2, 0.8], &[nan, -1.0]).is_nan());
+        // Off the support a NaN changes nothing.
+        assert_eq!(log_expect_exp(&[1.0, 0.0], &[2.0, nan]).to_bits(), 2f64.to_bits());
     }
 
     #[test]

@@ -113,6 +113,10 @@ pub fn max_value(mdp: &TabularMdp, q: ArrayView2<f64>) -> Array1<f64> {
 /// let soft = Aggregation::Policy(pi.view()).state_value(0, &[0.0, 2f64.ln()]);
 /// assert!((soft - 1.5f64.ln()).abs() < 1e-15);
 /// assert!((Aggregation::Max.state_value(0, &[0.0, 2f64.ln()]) - 2f64.ln()).abs() < 1e-15);
+/// // A NaN action value is never dropped (f64::max would drop it).
+/// assert!(Aggregation::Max.state_value(0, &[f64::NAN, 1.0]).is_nan());
+/// assert!(Aggregation::Max.state_value(0, &[1.0, f64::NAN]).is_nan());
+/// assert!(Aggregation::Policy(pi.view()).state_value(0, &[1.0, f64::NAN]).is_nan());
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub enum Aggregation<'a> {
@@ -145,7 +149,10 @@ impl Aggregation<'_> {
                 Some(weights) => log_expect_exp(weights, q_row),
                 None => log_expect_exp(&pi.row(s).to_vec(), q_row),
             },
-            Aggregation::Max => q_row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            // Not f64::max, which drops a NaN: a NaN action value must give a NaN state value.
+            Aggregation::Max => {
+                q_row.iter().copied().fold(f64::NEG_INFINITY, |m, x| if x.is_nan() || x > m { x } else { m })
+            }
         }
     }
 

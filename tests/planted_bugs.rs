@@ -85,6 +85,11 @@ fn a_nan_producing_operator_fails_every_claim_in_both_scopes() {
         for scope in [Scope::Full, Scope::PropertyOnly] {
             let report = run_claim(&c, 4, 0, nan, scope, None).expect("no saving");
             assert!(!report.holds(), "{} ({scope:?}) passes a NaN operator", c.name);
+            // A theorem must fail on *every* case: NaN is never dropped by a max or a sum
+            // (the probe compares KL across β and may see a case where no KL is computed).
+            if c.kind == Kind::Theorem {
+                assert_eq!(report.passed, 0, "{} ({scope:?}): {} NaN cases pass", c.name, report.passed);
+            }
             assert!(report.worst.amount.is_infinite(), "{}: NaN measured as {}", c.name, report.worst.amount);
         }
     }

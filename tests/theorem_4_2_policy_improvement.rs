@@ -79,7 +79,6 @@ fn greedy_action_is_the_lowest_index_on_exact_ties() {
 }
 
 #[test]
-#[ignore = "bug in solve::greedy_actions: the tie margin TIE·max|Q(s,·)| is ∞ on a row with a −∞ entry, so action 0 (Q = −∞) wins"]
 fn greedy_action_ignores_minus_infinity_when_finite_actions_tie() {
     let inf = f64::INFINITY;
     assert_eq!(greedy_of(&[[-inf, 5.0, 5.0, -inf]]), vec![1, 0]);

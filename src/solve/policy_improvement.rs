@@ -14,8 +14,10 @@ use ndarray::ArrayView2;
 use crate::mdp::TabularMdp;
 use crate::tolerance;
 
+/// TIE · max |Q(s,·)| over the finite entries: an action worth −∞ must not make every other
+/// action a tie of the best.
 fn tie_margin(row: &[f64]) -> f64 {
-    tolerance::TIE * row.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE)
+    tolerance::TIE * row.iter().filter(|x| x.is_finite()).fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE)
 }
 
 /// The greedy deterministic policy: lowest-index action within the tie margin of the maximum
