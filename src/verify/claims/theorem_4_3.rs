@@ -22,7 +22,6 @@
 //!
 //! The step is normalised by the largest state weight `Σ_{s0} M(s0,s)`.
 
-use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -30,6 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{at_most, identity, one_hot, over_states, scale_of};
 use crate::operators::Aggregation;
 use crate::policy::Policy;
+use crate::solve::linear::{Orientation, solve_chain};
 use crate::solve::{SolveOptions, policy_iteration};
 use crate::verify::operators::{Operators, iterate, sup_distance};
 use crate::verify::random::{Case, random_policy};
@@ -105,16 +105,12 @@ pub fn check(case: &Case, ops: &dyn Operators, scope: Scope) -> Checks {
         let post_pi = ops.posterior_policy(mdp, pi.view(), q_pi.view());
         let post_p = ops.posterior_dynamics(mdp, v.view());
         let n = mdp.n_states();
-        let mut m = DMatrix::<f64>::identity(n, n);
-        for s in (0..n).filter(|&s| !mdp.is_terminal(s)) {
-            for a in 0..mdp.n_actions() {
-                for j in (0..n).filter(|&j| !mdp.is_terminal(j)) {
-                    m[(s, j)] -= gamma * post_pi[[s, a]] * post_p[[s, a, j]];
-                }
-            }
-        }
-        let ones = DVector::from_iterator(n, (0..n).map(|s| if mdp.is_terminal(s) { 0.0 } else { 1.0 }));
-        let Some(w) = m.transpose().lu().solve(&ones) else { break };
+        // State weights w = (I − γ·M_qᵀ)⁻¹·1 of the posterior chain M_q(s, s') = Σ_a q(a|s)·q(s'|s,a).
+        let ones: Vec<f64> = (0..n).map(|s| if mdp.is_terminal(s) { 0.0 } else { 1.0 }).collect();
+        let weight = |s: usize, a: usize| post_pi[[s, a]];
+        let post_p = &post_p;
+        let row = |s: usize, a: usize| (0..n).map(move |j| (j, post_p[[s, a, j]]));
+        let Some(w) = solve_chain(mdp, gamma, weight, row, &ones, Orientation::Transposed) else { break };
         let w_max = w.iter().fold(f64::MIN_POSITIVE, |a, &b| a.max(b));
         for s in (0..n).filter(|&s| !mdp.is_terminal(s)) {
             for b in 0..mdp.n_actions() {
