@@ -537,7 +537,6 @@ fn the_odd_shapes_named_in_the_issue_load_or_fail_on_one_line() {
 }
 
 #[test]
-#[ignore = "solver bug found by this harness (reported to the lead): the relative scale includes |r/β| of a dominated action"]
 fn a_huge_reward_on_a_dominated_action_does_not_stop_value_iteration_early() {
     // Risky arm with r(B, left) = −1e300: B's greedy action is still `right` (reward 0), so
     // Q*(S, right) = log(0.9·e^{−10} + 0.1·e^{0}) = −2.302177… (β = 1), as before the change.

@@ -88,6 +88,26 @@ fn weighted_bound(cert: &Certificate, v_old: &Array1<f64>, v_new: &Array1<f64>, 
         .fold(0.0, f64::max)
 }
 
+/// Actions whose Q lies more than this many nats below V(s) weigh less than e^−40 ≈ 4e-18 in
+/// the soft value and nothing in the max: their rounding cannot reach V.
+const CONTRIBUTING_NATS: f64 = 40.0;
+
+/// The largest |r(s,a)/β| among the actions that contribute to V(s): with V and the next-state
+/// values it bounds the magnitudes one sweep adds up, hence its rounding. Actions far below the
+/// value are left out, so that a huge reward on a dominated action (−1e300, say) cannot pass a
+/// residual of several nats off as rounding noise.
+fn reward_scale(mdp: &TabularMdp, beta: Beta, q: &[f64], v: &Array1<f64>) -> f64 {
+    let (a_count, b) = (mdp.n_actions(), beta.get());
+    sup_over_nonterminal(mdp, |s| {
+        let r = mdp.rewards().row(s);
+        q[s * a_count..(s + 1) * a_count]
+            .iter()
+            .zip(r.iter())
+            .filter(|&(&q, _)| q >= v[s] - CONTRIBUTING_NATS)
+            .fold(0.0, |m: f64, (_, r)| m.max((r / b).abs()))
+    })
+}
+
 /// Iterate to the fixed point of `V ← agg(B V)` from `v0` (default 0).
 ///
 /// # Errors
@@ -101,8 +121,6 @@ pub(crate) fn fixed_point(
 ) -> Result<FixedPoint> {
     let gamma = mdp.gamma();
     let cert = if gamma >= 1.0 { Some(certificate::certify(mdp, beta, &agg)?) } else { None };
-    let r_scale =
-        sup_over_nonterminal(mdp, |s| mdp.rewards().row(s).iter().map(|r| (r / beta.get()).abs()).fold(0.0, f64::max));
     let mut v = v0.unwrap_or_else(|| Array1::zeros(mdp.n_states()));
     let mut q = vec![0.0; mdp.n_states() * mdp.n_actions()];
     let mut k = 0;
@@ -111,7 +129,7 @@ pub(crate) fn fixed_point(
         backup_into(mdp, beta, v.as_slice().expect("contiguous"), &mut q);
         let v_new = agg.value(mdp, ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), &q).expect("S×A"));
         let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
-        let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(r_scale);
+        let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(reward_scale(mdp, beta, &q, &v_new));
         if !(scale.is_finite() && residual.is_finite()) {
             return Err(Error::Overflow { beta: beta.get() });
         }
