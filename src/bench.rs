@@ -28,9 +28,19 @@ use crate::verify::random::RandomMdp;
 /// # Errors
 /// [`Error::InvalidParameter`] for zero states or actions.
 #[doc(hidden)]
+pub const MAX_DENSE_ENTRIES: usize = 1 << 27;
+
+/// (Benchmark internals; public for `benches/` only.)
+#[doc(hidden)]
 pub fn random_dense(states: usize, actions: usize, seed: u64) -> Result<TabularMdp> {
     if states == 0 || actions == 0 {
         return Err(Error::InvalidParameter { name: "states/actions".into(), message: "must be at least 1".into() });
+    }
+    if states.checked_mul(states).and_then(|x| x.checked_mul(actions)).is_none_or(|n| n > MAX_DENSE_ENTRIES) {
+        return Err(Error::InvalidParameter {
+            name: "states/actions".into(),
+            message: format!("S²·A = {states}²·{actions} exceeds {MAX_DENSE_ENTRIES} probabilities (1 GiB)"),
+        });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     RandomMdp::dense(states, actions, 0.95).sample(&mut rng).into_mdp(&format!("random-dense-{states}x{actions}"))
@@ -88,6 +98,9 @@ pub struct BenchReport {
     pub reps: usize,
 }
 
+/// Most timed repetitions per median.
+pub const MAX_REPS: usize = 100_000;
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
@@ -106,8 +119,11 @@ fn time_ms(f: impl FnOnce()) -> f64 {
 /// # Errors
 /// [`Error::InvalidParameter`] for zero `reps`; those of [`value_iteration()`].
 pub fn run(mdp: &TabularMdp, beta: Beta, reps: usize, tol: f64) -> Result<BenchReport> {
-    if reps == 0 {
-        return Err(Error::InvalidParameter { name: "reps".into(), message: "must be at least 1".into() });
+    if !(1..=MAX_REPS).contains(&reps) {
+        return Err(Error::InvalidParameter {
+            name: "reps".into(),
+            message: format!("{reps} is not in 1..={MAX_REPS}"),
+        });
     }
     let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
     let v: Vec<f64> = (0..s_count).map(|j| (j % 17) as f64 * 0.1).collect();

@@ -25,6 +25,9 @@ use crate::utility::{
     KlWeights, kl_of_posterior_dynamics, occupancy, occupancy_finite_horizon, uniform_weights, weighted_mean,
 };
 
+/// Most dual-descent steps of one run (each step is a solve).
+pub const MAX_DESCENT_STEPS: usize = 1_000_000;
+
 /// Upper clamp of β in dual descent (paper App. C.4).
 pub const BETA_MAX: f64 = 1e7;
 
@@ -162,6 +165,12 @@ fn check_epsilon(epsilon: f64) -> Result<()> {
 /// ```
 pub fn dual_descent(mdp: &TabularMdp, settings: DualDescent, options: SolveOptions) -> Result<Vec<DualStep>> {
     check_epsilon(settings.epsilon)?;
+    if settings.steps > MAX_DESCENT_STEPS {
+        return Err(Error::InvalidParameter {
+            name: "steps".into(),
+            message: format!("{} is above {MAX_DESCENT_STEPS}", settings.steps),
+        });
+    }
     if !(settings.lr.is_finite() && settings.lr > 0.0) {
         return Err(Error::InvalidParameter {
             name: "lr".into(),

@@ -247,6 +247,14 @@ fn bench_reports_the_sweep_against_the_floor() {
     assert_clean_failure(&["bench", "--states", "0"], "states");
     assert_clean_failure(&["bench", "--grid", "3"], "grid");
     assert_clean_failure(&["bench", "--grid", "20", "--states", "10"], "cannot be used with");
+    // Counts that would allocate terabytes or run for days are refused up front.
+    assert_clean_failure(&["bench", "--reps", "100000000000"], "reps");
+    assert_clean_failure(&["bench", "--states", "100000000"], "S²·A");
+    assert_clean_failure(&["bench", "--grid", "100000000"], "grid");
+    assert_clean_failure(&["verify", "--cases", "100000000000"], "cases");
+    for steps in ["100000000000", "18446744073709551615"] {
+        assert_clean_failure(&["dual", ARM, "--epsilon", "0.1", "--beta0", "1", "--steps", steps], "steps");
+    }
 }
 
 /// `--json` is the library's report, field for field, and the text table prints the report's

@@ -366,15 +366,21 @@ impl Gridworld {
         if walls.contains(&next) { (row, col) } else { next }
     }
 
+    /// The largest side of [`cliff_scaled`](Self::cliff_scaled): 4000² cells take ~15 GB.
+    pub const MAX_SCALED_SIDE: usize = 3000;
+
     /// The cliff world scaled to an n×n grid (n ≥ 10), for benchmarks: a wall in the top 60 %
     /// of the columns 40–60 %, a cliff row at 70 % of the height under columns 30–70 %, start
     /// top left, goal top right, the cliff variant's noise, rewards and γ.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for n < 10.
+    /// [`Error::InvalidParameter`] for n < 10 or n > [`MAX_SCALED_SIDE`](Self::MAX_SCALED_SIDE).
     pub fn cliff_scaled(n: usize) -> Result<Self> {
-        if n < 10 {
-            return Err(Error::InvalidParameter { name: "grid".into(), message: format!("{n} is below 10") });
+        if !(10..=Self::MAX_SCALED_SIDE).contains(&n) {
+            return Err(Error::InvalidParameter {
+                name: "grid".into(),
+                message: format!("{n} is not in 10..={} (memory grows as n²)", Self::MAX_SCALED_SIDE),
+            });
         }
         let frac = |x: usize| n * x / 10;
         Ok(Gridworld {

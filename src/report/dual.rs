@@ -52,8 +52,9 @@ pub fn dual(
     options: SolveOptions,
 ) -> Result<DualReport> {
     options.validate()?;
-    let scan = kl_roots(mdp, epsilon, (beta_min, beta_max), points, weights, options)?;
+    // Descent first: its settings are checked before the (longer) scan runs.
     let trajectory = descent.map(|d| dual_descent(mdp, d, options)).transpose()?;
+    let scan = kl_roots(mdp, epsilon, (beta_min, beta_max), points, weights, options)?;
     Ok(DualReport {
         name: mdp.name().to_string(),
         weights: match weights {

@@ -507,6 +507,9 @@ fn save_counterexample(
     Ok(model.display().to_string())
 }
 
+/// Most cases per claim of one run (10⁶ cases of every claim take hours).
+pub const MAX_CASES: usize = 1_000_000;
+
 /// Options of [`run`].
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
@@ -569,8 +572,11 @@ pub fn run_with_progress(
     ops: &dyn Operators,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<VerifyReport> {
-    if options.cases == 0 {
-        return Err(Error::InvalidParameter { name: "cases".into(), message: "must be at least 1".into() });
+    if !(1..=MAX_CASES).contains(&options.cases) {
+        return Err(Error::InvalidParameter {
+            name: "cases".into(),
+            message: format!("{} is not in 1..={MAX_CASES}", options.cases),
+        });
     }
     let selected = match &options.claim {
         Some(name) => vec![claim(name)?],
