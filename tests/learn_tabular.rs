@@ -1,0 +1,127 @@
+//! Claims about the tabular learners (`riskmdp::learn`, Algorithm 1 in tabular form):
+//!
+//! * the same seed gives bit-identical reports, for every learner;
+//! * with β fixed, the β-VMBPO critic converges to β·Q* of the engine on the *empirical*
+//!   model (risky arm, to 1e-9 after planning on the final data);
+//! * on the risky arm VMBPO ends on the gamble (exact expected return −9) and Q-learning on the
+//!   sure −5;
+//! * bad configs are rejected with one line naming the field.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use riskmdp::envs::{Gridworld, risky_arm};
+use riskmdp::learn::beta_vmbpo::{RewardTransform, Variant};
+use riskmdp::learn::{Algorithm, LearnConfig, VariationalLearner, learn};
+use riskmdp::{Beta, Error, SolveOptions, value_iteration};
+
+/// How close the learnt critic must come to the engine's Q* on the empirical model.
+const CONVERGED: f64 = 1e-9;
+
+fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+#[test]
+fn same_seed_gives_bit_identical_reports_for_every_learner() {
+    let cliff = Gridworld::cliff().build().expect("cliff builds");
+    let mnm = Gridworld::mnm().build().expect("mnm builds");
+    // Q-learning on the cliff with Q = 0 sees only zero rewards for a long time: the arm.
+    let arm = risky_arm();
+    let config = LearnConfig { episodes: 20, log_every: 5, ..LearnConfig::default() };
+    for (mdp, algorithm) in [
+        (&cliff, Algorithm::BetaVmbpo),
+        (&cliff, Algorithm::Vmbpo),
+        (&arm, Algorithm::QLearning),
+        (&mnm, Algorithm::Mnm),
+    ] {
+        let a = learn(mdp, algorithm, &config, &mut rng(7)).expect("learns");
+        let b = learn(mdp, algorithm, &config, &mut rng(7)).expect("learns");
+        let bits = |r: &riskmdp::learn::LearnReport| {
+            let q = r.final_q.iter().flatten();
+            r.returns.iter().chain(&r.betas).chain(&r.kls).chain(q).map(|x| x.to_bits()).collect::<Vec<u64>>()
+        };
+        assert_eq!(bits(&a), bits(&b), "{algorithm:?}");
+        assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok(), "{algorithm:?}");
+        // The seed matters: another one takes other steps.
+        let c = learn(mdp, algorithm, &config, &mut rng(8)).expect("learns");
+        assert_ne!(bits(&a), bits(&c), "{algorithm:?}: seeds 7 and 8 learnt the same Q");
+    }
+}
+
+/// Learn with β fixed, then plan on the final data until the critic settles; compare Q₂/β
+/// with value iteration (Lemma 4.1) on the empirical model at the same β.
+fn fixed_beta_error(beta: f64, td_clamp: f64) -> f64 {
+    let mdp = risky_arm();
+    let config = LearnConfig { beta0: beta, beta_lr: 0.0, td_clamp, ..LearnConfig::default() };
+    let variant = Variant { beta0: beta, adapt_beta: true, reward: RewardTransform::Identity };
+    let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
+    let mut rng = rng(3);
+    for _ in 0..300 {
+        learner.episode(&mut rng);
+    }
+    for _ in 0..300 {
+        learner.plan(&mut rng);
+    }
+    let empirical = learner.model().to_mdp(&mdp).expect("every pair tried");
+    let exact = value_iteration(&empirical, Beta::new(beta).expect("β > 0"), SolveOptions::default()).expect("solves");
+    let mut worst: f64 = 0.0;
+    for s in (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)) {
+        for a in 0..mdp.n_actions() {
+            worst = worst.max((learner.q()[[s, a]] / beta - exact.q[[s, a]]).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn fixed_beta_critic_converges_to_q_star_of_the_empirical_model() {
+    // β = 5: the TD clamp (4) does not bind at the fixed point.
+    let e = fixed_beta_error(5.0, riskmdp::losses::TD_CLAMP);
+    assert!(e < CONVERGED, "β = 5: |Q₂/β − Q*| = {e}");
+    // β = 1 (VMBPO): the exact tilt needs TD errors of ~7.7/β, so the clamp is widened.
+    let e = fixed_beta_error(1.0, 50.0);
+    assert!(e < CONVERGED, "β = 1: |Q₂/β − Q*| = {e}");
+}
+
+#[test]
+fn the_td_clamp_biases_the_fixed_point_when_it_binds() {
+    // The twin of the test above: with the paper's clamp at β = 1 the tilt is cut
+    // (TD/β ≈ −7.7 → −4), q stays nearer p, and Q(S, right) misses Q* by far more than 1e-3.
+    assert!(fixed_beta_error(1.0, riskmdp::losses::TD_CLAMP) > 1e-3);
+}
+
+#[test]
+fn on_the_risky_arm_vmbpo_takes_the_gamble_and_q_learning_the_sure_loss() {
+    let mdp = risky_arm();
+    let config = LearnConfig { episodes: 500, critic_lr: 0.1, ..LearnConfig::default() };
+    let vmbpo = learn(&mdp, Algorithm::Vmbpo, &config, &mut rng(0)).expect("learns");
+    assert_eq!(vmbpo.final_greedy, "right");
+    // Expected return of the gamble: 0.9·(−10) + 0.1·0 = −9.
+    assert!((vmbpo.final_return + 9.0).abs() < 1e-12, "{}", vmbpo.final_return);
+    let q = learn(&mdp, Algorithm::QLearning, &config, &mut rng(0)).expect("learns");
+    assert_eq!(q.final_greedy, "left");
+    assert!((q.final_return + 5.0).abs() < 1e-12, "{}", q.final_return);
+    assert!((q.v_star + 5.0).abs() < 1e-12);
+}
+
+#[test]
+fn bad_configs_are_rejected_with_one_line_naming_the_field() {
+    let mdp = risky_arm();
+    for (config, field) in [
+        (LearnConfig { critic_lr: 0.0, ..LearnConfig::default() }, "critic_lr"),
+        (LearnConfig { explore: 1.5, ..LearnConfig::default() }, "explore"),
+        (LearnConfig { episodes: 0, ..LearnConfig::default() }, "episodes"),
+        (LearnConfig { beta0: f64::NAN, ..LearnConfig::default() }, "beta0"),
+        (LearnConfig { beta_lr: -1.0, ..LearnConfig::default() }, "beta_lr"),
+        (LearnConfig { beta0: 1e-6, ..LearnConfig::default() }, "beta0"),
+    ] {
+        let err = learn(&mdp, Algorithm::BetaVmbpo, &config, &mut rng(0)).expect_err("rejected");
+        assert!(matches!(&err, Error::InvalidParameter { name, .. } if name == field), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+    let unknown = LearnConfig::from_json_str("{\n  \"beta_0\": 3\n}", "config.json").expect_err("unknown key");
+    assert!(matches!(&unknown, Error::Json { .. }) && unknown.to_string().contains("beta_0"), "{unknown}");
+    assert!(!unknown.to_string().contains('\n'));
+    let mnm = learn(&mdp, Algorithm::Mnm, &LearnConfig::default(), &mut rng(0)).expect_err("negative rewards");
+    assert!(matches!(&mnm, Error::InvalidParameter { name, .. } if name == "rewards"), "{mnm}");
+}
