@@ -3,7 +3,7 @@
 //! # Formula
 //!
 //! ```text
-//! a = uniform w.p. explore, else argmax_a Q(s,a) (lowest index on ties)
+//! a = uniform w.p. explore, else argmax_a Q(s,a) (a uniformly random one of exact ties)
 //! y = r + γ·max_{a'} Q(s',a')   (0 at a terminal s');   Q(s,a) ← Q(s,a) + α·(y − Q(s,a))
 //! ```
 //!
@@ -18,7 +18,6 @@ use super::model::{sample_next, sample_start};
 use crate::error::Result;
 use crate::losses::critic_target;
 use crate::mdp::TabularMdp;
-use crate::solve::policy_improvement::greedy_in_row;
 
 /// The Q-learning learner.
 #[derive(Debug, Clone)]
@@ -61,7 +60,7 @@ impl<'m> QLearner<'m> {
             let a = if rng.random::<f64>() < self.config.explore {
                 rng.random_range(0..mdp.n_actions())
             } else {
-                greedy_in_row(&self.q.row(s).to_vec())
+                greedy_random_tie(self.q.row(s), rng)
             };
             let next = sample_next(mdp, s, a, rng);
             let v_next = if mdp.is_terminal(next) {
@@ -75,4 +74,12 @@ impl<'m> QLearner<'m> {
             s = next;
         }
     }
+}
+
+/// A greedy action, ties broken uniformly at random: with Q = 0 everywhere and zero rewards, a
+/// fixed tie-break (lowest index) would walk into the same wall for ever.
+fn greedy_random_tie(row: ndarray::ArrayView1<f64>, rng: &mut impl Rng) -> usize {
+    let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ties: Vec<usize> = (0..row.len()).filter(|&a| row[a] >= best).collect();
+    if ties.len() == 1 { ties[0] } else { ties[rng.random_range(0..ties.len())] }
 }
