@@ -2,7 +2,7 @@
 //!
 //! * the same seed gives bit-identical reports, for every learner;
 //! * with β fixed, the β-VMBPO critic converges to β·Q* of the engine on the *empirical*
-//!   model (risky arm, to 1e-9 after planning on the final data);
+//!   model (risky arm and a 5×5 cliff world, to 1e-9 after planning on the final data);
 //! * on the risky arm VMBPO ends on the gamble (exact expected return −9) and Q-learning on the
 //!   sure −5;
 //! * bad configs are rejected with one line naming the field.
@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use riskmdp::envs::{Gridworld, risky_arm};
 use riskmdp::learn::beta_vmbpo::{RewardTransform, Variant};
-use riskmdp::learn::{Algorithm, LearnConfig, VariationalLearner, learn};
+use riskmdp::learn::{Algorithm, LearnConfig, RolloutStart, VariationalLearner, learn};
 use riskmdp::{Beta, Error, SolveOptions, value_iteration};
 
 /// How close the learnt critic must come to the engine's Q* on the empirical model.
@@ -51,8 +51,11 @@ fn same_seed_gives_bit_identical_reports_for_every_learner() {
 /// Learn with β fixed, then plan on the final data until the critic settles; compare Q₂/β
 /// with value iteration (Lemma 4.1) on the empirical model at the same β.
 fn fixed_beta_error(beta: f64, td_clamp: f64) -> f64 {
-    let mdp = risky_arm();
-    let config = LearnConfig { beta0: beta, beta_lr: 0.0, td_clamp, ..LearnConfig::default() };
+    fixed_beta_error_with(LearnConfig { beta0: beta, beta_lr: 0.0, td_clamp, ..LearnConfig::default() })
+}
+
+fn fixed_beta_error_with(config: LearnConfig) -> f64 {
+    let (mdp, beta) = (risky_arm(), config.beta0);
     let variant = Variant { beta0: beta, adapt_beta: true, reward: RewardTransform::Identity };
     let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
     let mut rng = rng(3);
@@ -84,10 +87,77 @@ fn fixed_beta_critic_converges_to_q_star_of_the_empirical_model() {
 }
 
 #[test]
+fn fixed_beta_critic_converges_on_a_small_cliff_gridworld() {
+    // A 5×5 cliff world (γ = 0.9, noise 0.3, cliff −20, goal +10) explored uniformly, so that
+    // every pair is tried; rollouts start at every visited state (`RolloutStart::Visited`), and
+    // the clamp is widened (the cliff's TD errors reach ~20/(γβ) ≈ 4.4 > 4).
+    let mdp = Gridworld {
+        rows: 5,
+        cols: 5,
+        goal: (0, 4),
+        walls: vec![(0, 2), (1, 2)],
+        cliff: vec![(3, 1), (3, 2), (3, 3)],
+        ..Gridworld::cliff()
+    }
+    .build()
+    .expect("builds");
+    let beta = 5.0;
+    let config = LearnConfig {
+        beta0: beta,
+        beta_lr: 0.0,
+        explore: 1.0,
+        td_clamp: 50.0,
+        critic_lr: 0.5,
+        rollout_start: RolloutStart::Visited,
+        ..LearnConfig::default()
+    };
+    let variant = Variant { beta0: beta, adapt_beta: true, reward: RewardTransform::Identity };
+    let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
+    let mut rng = rng(3);
+    for _ in 0..300 {
+        learner.episode(&mut rng);
+    }
+    for _ in 0..600 {
+        learner.plan(&mut rng);
+    }
+    let empirical = learner.model().to_mdp(&mdp).expect("every pair tried");
+    let exact = value_iteration(&empirical, Beta::new(beta).expect("β > 0"), SolveOptions::default()).expect("solves");
+    let worst = (0..mdp.n_states())
+        .filter(|&s| !mdp.is_terminal(s))
+        .flat_map(|s| (0..4).map(move |a| (s, a)))
+        .map(|(s, a)| (learner.q()[[s, a]] / beta - exact.q[[s, a]]).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < CONVERGED, "|Q₂/β − Q*| = {worst}");
+}
+
+#[test]
 fn the_td_clamp_biases_the_fixed_point_when_it_binds() {
     // The twin of the test above: with the paper's clamp at β = 1 the tilt is cut
     // (TD/β ≈ −7.7 → −4), q stays nearer p, and Q(S, right) misses Q* by far more than 1e-3.
     assert!(fixed_beta_error(1.0, riskmdp::losses::TD_CLAMP) > 1e-3);
+}
+
+#[test]
+fn without_exploration_greedy_collapse_freezes_q_values() {
+    // The trap of issue 10, planted: rollout actions from q_ω alone, no floor on its log-odds,
+    // and a model buffer small enough to forget old rollouts (the environment still explores,
+    // so the model knows every pair). q_ω turns greedy within a few updates, the losing action
+    // at S is never rolled out again, and its Q stays at an early guess, far from Q*.
+    let config = LearnConfig {
+        beta0: 5.0,
+        beta_lr: 0.0,
+        explore: 0.5,
+        rollout_explore: 0.0,
+        model_buffer: 2000,
+        policy_log_odds: 700.0,
+        ..LearnConfig::default()
+    };
+    let e = fixed_beta_error_with(config.clone());
+    assert!(e > 1e-3, "|Q₂/β − Q*| = {e}");
+    // The same run with the default rollout exploration and log-odds floor converges.
+    let explored = LearnConfig { rollout_explore: 0.2, policy_log_odds: 30.0, ..config };
+    let e = fixed_beta_error_with(explored);
+    assert!(e < CONVERGED, "|Q₂/β − Q*| = {e}");
 }
 
 #[test]

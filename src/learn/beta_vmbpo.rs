@@ -8,7 +8,8 @@
 //!    store (s, a, s', r) in D_env (counts)
 //! 2. fit the prior dynamics and reward (Eq. 10) and the variational dynamics (Eq. 11) in
 //!    closed form from the counts; measure KL(q ‖ p) with the data's state-action shares
-//! 3. `rollouts` model rollouts of `rollout_length` steps:  s ∼ D_env,
+//! 3. `rollouts` model rollouts of `rollout_length` steps:  s ∼ D_env (or uniform over the
+//!    visited states, `rollout_start`),
 //!    a ∼ (1 − rollout_explore)·q_ω(·|s) + rollout_explore·uniform over the actions tried in s,
 //!    s' ∼ q(·|s,a), r = r̂(s,a);  store in D_model
 //! 4. `critic_updates` times: a minibatch from D_model; per sample
@@ -32,6 +33,10 @@
 //!   repeated product π·exp(Q/β) (a mirror-descent step per update) cannot bury an action
 //!   whose value later rises.
 //!
+//! (A large model buffer hides the trap for a while: old rollouts of an abandoned action are
+//! replayed until they are overwritten. `tests/learn_tabular.rs` plants the trap with a small
+//! buffer and no rollout exploration, and shows the critic stuck far from Q*.)
+//!
 //! With β fixed, the critic then converges to β·Q* of the *empirical* model (the engine's
 //! [`value_iteration`](crate::value_iteration) on [`EmpiricalModel::to_mdp`]), as long as the
 //! TD clamp does not bind at the fixed point (it biases q towards p when it does).
@@ -39,7 +44,7 @@
 use ndarray::Array2;
 use rand::{Rng, RngExt};
 
-use super::config::LearnConfig;
+use super::config::{LearnConfig, RolloutStart};
 use super::model::{EmpiricalModel, sample_next, sample_start};
 use crate::error::Result;
 use crate::losses::{critic_target, dual_step};
@@ -227,7 +232,11 @@ impl<'m> VariationalLearner<'m> {
     }
 
     fn rollout(&mut self, rng: &mut impl Rng) {
-        let Some(mut s) = self.model.sample_state(rng) else { return };
+        let start = match self.config.rollout_start {
+            RolloutStart::Buffer => self.model.sample_state(rng),
+            RolloutStart::Visited => self.model.sample_visited_state(rng),
+        };
+        let Some(mut s) = start else { return };
         for _ in 0..self.config.rollout_length {
             if self.mdp.is_terminal(s) {
                 return;

@@ -10,6 +10,18 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::losses::{BetaUpdate, TD_CLAMP};
 
+/// Where model rollouts start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutStart {
+    /// A state drawn from D_env, i.e. by how often it was visited (Algorithm 1). Rarely
+    /// visited states (near a far goal) are rarely planned from.
+    Buffer,
+    /// A state drawn uniformly from the states visited at least once: every known state keeps
+    /// being planned from, however rare (a tabular sweep; faster convergence of the critic).
+    Visited,
+}
+
 /// Settings of [`learn`](super::learn). Which learner reads which field is said per field;
 /// the schedule of one episode is in the [module docs](super).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +58,8 @@ pub struct LearnConfig {
     /// Model rollouts per episode (default 100), each from a state drawn from the
     /// environment buffer.
     pub rollouts: usize,
+    /// Where model rollouts start (default `buffer`, as in Algorithm 1).
+    pub rollout_start: RolloutStart,
     /// Steps per model rollout (default 1, App. C.2).
     pub rollout_length: usize,
     /// Capacity of the model buffer D_model (default 100 000; oldest samples go first).
@@ -82,6 +96,7 @@ impl Default for LearnConfig {
             critic_updates: 20,
             batch_size: 32,
             rollouts: 100,
+            rollout_start: RolloutStart::Buffer,
             rollout_length: 1,
             model_buffer: 100_000,
             target_tau: 1.0,

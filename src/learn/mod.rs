@@ -52,7 +52,7 @@ pub mod q_learning;
 pub mod vmbpo;
 
 pub use beta_vmbpo::VariationalLearner;
-pub use config::LearnConfig;
+pub use config::{LearnConfig, RolloutStart};
 pub use model::EmpiricalModel;
 pub use q_learning::QLearner;
 

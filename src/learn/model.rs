@@ -33,6 +33,8 @@ pub struct EmpiricalModel {
     total: u64,
     /// Prefix sums of `state_counts`, rebuilt by [`EmpiricalModel::fit_variational`].
     state_cdf: Vec<u64>,
+    /// States that started a stored transition, in index order (rebuilt with `state_cdf`).
+    visited: Vec<usize>,
     kl: f64,
 }
 
@@ -56,6 +58,7 @@ impl EmpiricalModel {
             state_counts: vec![0; n_states],
             total: 0,
             state_cdf: Vec::new(),
+            visited: Vec::new(),
             kl: 0.0,
         }
     }
@@ -158,6 +161,16 @@ impl EmpiricalModel {
                 Some(*acc)
             })
             .collect();
+        self.visited = (0..self.n_states).filter(|&s| self.state_counts[s] > 0).collect();
+    }
+
+    /// A state drawn uniformly from those that started a stored transition (as of the last
+    /// fit), or `None` while there is none.
+    pub fn sample_visited_state(&self, rng: &mut impl Rng) -> Option<usize> {
+        if self.visited.is_empty() {
+            return None;
+        }
+        Some(self.visited[rng.random_range(0..self.visited.len())])
     }
 
     /// A state drawn from the environment buffer (by how often it started a transition), or
@@ -199,19 +212,23 @@ impl EmpiricalModel {
     }
 
     /// The empirical model as a [`TabularMdp`]: the true model's names, γ, horizon, ρ and
-    /// terminal states, with p and the mean rewards in place of P and r. Terminal rows are
-    /// self-loops (ignored by the engine).
+    /// terminal states, with p and the mean rewards in place of P and r. Terminal rows, and
+    /// the rows of states never left in the data, are reward-0 self-loops.
     ///
     /// # Errors
-    /// [`Error::Unsupported`] if a non-terminal pair was never tried (the data say nothing about
-    /// it); those of [`TabularMdp::new`].
+    /// [`Error::Unsupported`] if a state was left by some action but another was never tried
+    /// there (the data say nothing about it); those of [`TabularMdp::new`] (e.g. a self-loop
+    /// of an unvisited state at γ = 1 without horizon).
     pub fn to_mdp(&self, like: &TabularMdp) -> Result<TabularMdp> {
         let mut blocks = Vec::with_capacity(self.n_states);
         let mut rewards = Vec::with_capacity(self.n_states);
         for s in 0..self.n_states {
             let mut block = Vec::with_capacity(self.n_actions);
             for a in 0..self.n_actions {
-                if like.is_terminal(s) {
+                // Terminal rows are ignored; a state the data never left (a wall cell, a
+                // state never reached) gets a reward-0 self-loop, as the learner's untouched
+                // Q = q_init there says nothing.
+                if like.is_terminal(s) || self.state_counts[s] == 0 {
                     block.push(vec![(s, 1.0)]);
                     continue;
                 }
@@ -228,7 +245,7 @@ impl EmpiricalModel {
                 row.sort_by_key(|&(j, _)| j);
                 block.push(row);
             }
-            rewards.push((0..self.n_actions).map(|a| self.reward(s, a)).collect());
+            rewards.push((0..self.n_actions).map(|a| self.reward(s, a)).collect::<Vec<f64>>());
             blocks.push(block);
         }
         TabularMdp::new(MdpSpec {
