@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -87,7 +87,11 @@ pub fn run(args: LearnArgs) -> Result<String> {
     };
     // A progress bar only where a person watches: never in pipes, files or tests.
     let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(config.episodes as u64), ProgressDrawTarget::stderr())
+        let bar = ProgressBar::with_draw_target(Some(config.episodes as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} episodes, {per_sec}, eta {eta}") {
+            bar.set_style(style);
+        }
+        bar
     } else {
         ProgressBar::hidden()
     };
