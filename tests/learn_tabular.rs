@@ -205,6 +205,11 @@ fn bad_configs_are_rejected_with_one_line_naming_the_field() {
     let unknown = LearnConfig::from_json_str("{\n  \"beta_0\": 3\n}", "config.json").expect_err("unknown key");
     assert!(matches!(&unknown, Error::Json { .. }) && unknown.to_string().contains("beta_0"), "{unknown}");
     assert!(!unknown.to_string().contains('\n'));
+    let timed = mdp.with_horizon(Some(3)).expect("valid horizon");
+    for algorithm in [Algorithm::BetaVmbpo, Algorithm::QLearning] {
+        let err = learn(&timed, algorithm, &LearnConfig::default(), &mut rng(0)).expect_err("horizon");
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    }
     let mnm = learn(&mdp, Algorithm::Mnm, &LearnConfig::default(), &mut rng(0)).expect_err("negative rewards");
     assert!(matches!(&mnm, Error::InvalidParameter { name, .. } if name == "rewards"), "{mnm}");
 }

@@ -38,7 +38,7 @@
 //! buffer and no rollout exploration, and shows the critic stuck far from Q*.)
 //!
 //! With β fixed, the critic then converges to β·Q* of the *empirical* model (the engine's
-//! [`value_iteration`](crate::value_iteration) on [`EmpiricalModel::to_mdp`]), as long as the
+//! [`value_iteration`](crate::value_iteration()) on [`EmpiricalModel::to_mdp`]), as long as the
 //! TD clamp does not bind at the fixed point (it biases q towards p when it does).
 
 use ndarray::Array2;
@@ -105,9 +105,11 @@ impl<'m> VariationalLearner<'m> {
     /// A learner with uniform policies, Q = `q_init` everywhere and empty buffers.
     ///
     /// # Errors
-    /// Those of [`LearnConfig::validate`]; for [`RewardTransform::MnmLog`] see
+    /// [`Error::Unsupported`](crate::Error::Unsupported) for a model with a horizon; those of
+    /// [`LearnConfig::validate`]; for [`RewardTransform::MnmLog`] see
     /// [`mnm`](super::mnm::learner).
     pub fn new(mdp: &'m TabularMdp, config: &LearnConfig, variant: Variant) -> Result<Self> {
+        super::check_model(mdp)?;
         config.validate()?;
         crate::risk::Beta::new(variant.beta0)?;
         let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());

@@ -121,11 +121,6 @@ impl<'m> Learner<'m> {
     /// [`Error::Unsupported`] for a model with a horizon; those of [`LearnConfig::validate`]
     /// and of [`mnm::learner`].
     pub fn new(mdp: &'m TabularMdp, algorithm: Algorithm, config: &LearnConfig) -> Result<Self> {
-        if mdp.horizon().is_some() {
-            return Err(Error::Unsupported {
-                what: "learn: models with a horizon are not supported (episodes end at `max_steps`)".into(),
-            });
-        }
         Ok(match algorithm {
             Algorithm::BetaVmbpo => Learner::Variational(Box::new(VariationalLearner::new(
                 mdp,
@@ -173,6 +168,16 @@ impl<'m> Learner<'m> {
             Learner::QLearning(l) => l.env_steps(),
         }
     }
+}
+
+/// The learners run stationary episodes: a model with a horizon is refused.
+pub(crate) fn check_model(mdp: &TabularMdp) -> Result<()> {
+    if mdp.horizon().is_some() {
+        return Err(Error::Unsupported {
+            what: "learn: models with a horizon are not supported (episodes end at `max_steps`)".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The start state used for "greedy action at the start": the point mass of ρ, or its most

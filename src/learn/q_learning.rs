@@ -32,8 +32,10 @@ impl<'m> QLearner<'m> {
     /// Q = `q_init` everywhere.
     ///
     /// # Errors
-    /// Those of [`LearnConfig::validate`].
+    /// [`Error::Unsupported`](crate::Error::Unsupported) for a model with a horizon; those of
+    /// [`LearnConfig::validate`].
     pub fn new(mdp: &'m TabularMdp, config: &LearnConfig) -> Result<Self> {
+        super::check_model(mdp)?;
         config.validate()?;
         let q = Array2::from_elem((mdp.n_states(), mdp.n_actions()), config.q_init);
         Ok(QLearner { mdp, config: config.clone(), q, env_steps: 0 })
