@@ -9,6 +9,7 @@
 //! * [`mnm`] — the same (β = 1) on the reward (1 − γ)·log r.
 //! * [`q_learning`] — ε-greedy online Q-learning, the risk-neutral baseline.
 //! * [`model`] — the environment buffer: counts, prior and variational dynamics.
+//! * [`predict`] — where β should settle: the exact root of KL̂_β = ε on the empirical model.
 //! * [`config`] — every hyperparameter, with its default.
 //!
 //! # Return
@@ -48,6 +49,7 @@ pub mod beta_vmbpo;
 pub mod config;
 pub mod mnm;
 pub mod model;
+pub mod predict;
 pub mod q_learning;
 pub mod vmbpo;
 

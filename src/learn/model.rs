@@ -87,6 +87,11 @@ impl EmpiricalModel {
         self.total == 0
     }
 
+    /// How often `a` was taken in `s` in the environment.
+    pub fn pair_count(&self, s: usize, a: usize) -> u64 {
+        self.pair_counts[s * self.n_actions + a]
+    }
+
     /// Whether `a` was tried in `s`.
     pub fn tried(&self, s: usize, a: usize) -> bool {
         self.pair_counts[s * self.n_actions + a] > 0
