@@ -18,6 +18,18 @@
 //! current greedy policy (argmax of the critic) in the **true** dynamics with the true reward
 //! from ρ ([`expected_q`]), every `log_every` episodes. `v_star` is the risk-neutral optimum.
 //!
+//! # Differences from Algorithm 1, and what is not built yet
+//!
+//! * The model, rollouts, critic, policies and β are updated once per *episode*, not per
+//!   environment step; the closed-form minimisers replace gradient steps on Eqs. 10, 11, 13, 14.
+//! * The KL term of the critic target is discounted with the next value (γ outside the log,
+//!   [`crate::losses`]); MnM's reference code adds it undiscounted.
+//! * [`predict`] needs every action tried in every state the data left (true on the risky arm
+//!   and the MnM gridworld after a few thousand episodes, not on the cliff gridworld, whose
+//!   corner by the goal is rarely reached).
+//! * Not yet: the figures (Figs. 3, 6 and return/β against ε, `examples/learning_curves.rs`,
+//!   seeds in parallel) and the README findings.
+//!
 //! # Examples
 //! VMBPO (β = 1) learns the gamble on the risky arm (expected return −9), Q-learning the sure
 //! −5. Same seed, same bits.
