@@ -74,6 +74,9 @@ pub mod bisection;
 pub mod dual;
 pub mod sweep;
 
+pub mod learn;
+pub mod losses;
+
 pub mod envs;
 
 pub mod verify;

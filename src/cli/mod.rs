@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod dual;
+mod learn;
 mod solve;
 mod sweep;
 mod table;
@@ -31,6 +32,7 @@ enum Command {
     Dual(dual::DualArgs),
     Bench(bench::BenchArgs),
     Verify(verify::VerifyArgs),
+    Learn(learn::LearnArgs),
 }
 
 /// Pretty JSON of a report.
@@ -71,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Dual(args) => dual::run(args).map(|text| (text, true)),
         Command::Bench(args) => bench::run(args).map(|text| (text, true)),
         Command::Verify(args) => verify::run(args),
+        Command::Learn(args) => learn::run(args).map(|text| (text, true)),
     };
     match result {
         Ok((text, success)) => {

@@ -1,0 +1,301 @@
+//! Tabular β-VMBPO (Algorithm 1, App. D), the learner VMBPO and MnM are made of.
+//!
+//! One episode (the tabular schedule of Algorithm 1: the model, rollouts, critic, policies and
+//! β are updated once per episode rather than per environment step):
+//!
+//! ```text
+//! 1. act in the true environment:  a ∼ (1 − explore)·π_κ(·|s) + explore·uniform,  s' ∼ P;
+//!    store (s, a, s', r) in D_env (counts)
+//! 2. fit the prior dynamics and reward (Eq. 10) and the variational dynamics (Eq. 11) in
+//!    closed form from the counts; measure KL(q ‖ p) with the data's state-action shares
+//! 3. `rollouts` model rollouts of `rollout_length` steps:  s ∼ D_env (or uniform over the
+//!    visited states, `rollout_start`),
+//!    a ∼ (1 − rollout_explore)·q_ω(·|s) + rollout_explore·uniform over the actions tried in s,
+//!    s' ∼ q(·|s,a), r = r̂(s,a);  store in D_model
+//! 4. `critic_updates` times: a minibatch from D_model; per sample
+//!    Q₂(s,a) ← Q₂(s,a) + α·(y − Q₂(s,a)),  y = r + γ·(V₂'(s') − β·log(q/p))      (Eq. 12)
+//!    with V₂'(s') = Σ_a q_ω(a|s')·Q₂'(s',a);  then at the minibatch's states
+//!    q_ω(·|s) ∝ π_κ(·|s)·exp(Q₂'(s,·)/β)  (Eq. 13),  π_κ ← q_ω  (Eq. 14, κ ← ω),
+//!    Q₂' ← τ·Q₂ + (1 − τ)·Q₂'
+//! 5. β-VMBPO only:  β ← clamp(β − η·(ε − KL), β_min, β_max)   (Eq. 9; or in log β)
+//! ```
+//!
+//! # Exploration (the trap, and the way round it)
+//!
+//! Read literally, rollout actions come from q_ω and q_ω is copied into π_κ: after a few
+//! updates the tabular policy is greedy, the actions it stops choosing are never rolled out
+//! again, and their Q values freeze at early guesses. Here
+//! * rollouts mix q_ω with a uniformly random *tried* action (`rollout_explore`): every pair
+//!   the data know keeps being updated, while the target still uses q_ω (off-policy);
+//! * the environment behaviour mixes π_κ with a uniform action (`explore`), so untried pairs
+//!   are eventually tried (an optimistic `q_init` also pulls q_ω towards them);
+//! * q_ω's log-odds are floored at `policy_log_odds` nats below the best action, so the
+//!   repeated product π·exp(Q/β) (a mirror-descent step per update) cannot bury an action
+//!   whose value later rises.
+//!
+//! (A large model buffer hides the trap for a while: old rollouts of an abandoned action are
+//! replayed until they are overwritten. `tests/learn_tabular.rs` plants the trap with a small
+//! buffer and no rollout exploration, and shows the critic stuck far from Q*.)
+//!
+//! With β fixed, the critic then converges to β·Q* of the *empirical* model (the engine's
+//! [`value_iteration`](crate::value_iteration()) on [`EmpiricalModel::to_mdp`]), as long as the
+//! TD clamp does not bind at the fixed point (it biases q towards p when it does).
+
+use ndarray::Array2;
+use rand::{Rng, RngExt};
+
+use super::config::{LearnConfig, RolloutStart};
+use super::model::{EmpiricalModel, sample_next, sample_start};
+use crate::error::Result;
+use crate::losses::{critic_target, dual_step};
+use crate::mdp::TabularMdp;
+
+/// Which reward the learner sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardTransform {
+    /// The environment's reward.
+    Identity,
+    /// MnM's `(1 − γ)·log r` (Eysenbach et al. 2022); needs r > 0.
+    MnmLog,
+}
+
+/// How β evolves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Variant {
+    /// Initial β.
+    pub beta0: f64,
+    /// Whether β follows dual descent (Eq. 9).
+    pub adapt_beta: bool,
+    /// The reward the learner sees.
+    pub reward: RewardTransform,
+}
+
+/// One stored model transition.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    s: usize,
+    a: usize,
+    next: usize,
+    r: f64,
+}
+
+/// The tabular variational learner: β-VMBPO, VMBPO (β = 1) or MnM (β = 1, log reward).
+#[derive(Debug, Clone)]
+pub struct VariationalLearner<'m> {
+    mdp: &'m TabularMdp,
+    config: LearnConfig,
+    variant: Variant,
+    beta: f64,
+    /// The rewards the learner sees (transformed for MnM).
+    rewards: Array2<f64>,
+    model: EmpiricalModel,
+    buffer: Vec<Sample>,
+    /// Next slot to overwrite once the buffer is full.
+    cursor: usize,
+    /// Critic Q₂ (reward units) and its target Q₂'.
+    q: Array2<f64>,
+    target: Array2<f64>,
+    /// log q_ω = log π_κ (equal after every hard update κ ← ω), and its exponential.
+    log_policy: Array2<f64>,
+    policy: Array2<f64>,
+    env_steps: u64,
+}
+
+impl<'m> VariationalLearner<'m> {
+    /// A learner with uniform policies, Q = `q_init` everywhere and empty buffers.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`](crate::Error::Unsupported) for a model with a horizon; those of
+    /// [`LearnConfig::validate`]; for [`RewardTransform::MnmLog`] see
+    /// [`mnm`](super::mnm::learner).
+    pub fn new(mdp: &'m TabularMdp, config: &LearnConfig, variant: Variant) -> Result<Self> {
+        super::check_model(mdp)?;
+        config.validate()?;
+        crate::risk::Beta::new(variant.beta0)?;
+        let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+        let rewards = match variant.reward {
+            RewardTransform::Identity => mdp.rewards().clone(),
+            RewardTransform::MnmLog => super::mnm::log_rewards(mdp)?,
+        };
+        let q = Array2::from_elem((s_count, a_count), config.q_init);
+        Ok(VariationalLearner {
+            mdp,
+            config: config.clone(),
+            variant,
+            beta: variant.beta0,
+            rewards,
+            model: EmpiricalModel::new(s_count, a_count),
+            buffer: Vec::new(),
+            cursor: 0,
+            target: q.clone(),
+            q,
+            log_policy: Array2::from_elem((s_count, a_count), -(a_count as f64).ln()),
+            policy: Array2::from_elem((s_count, a_count), 1.0 / a_count as f64),
+            env_steps: 0,
+        })
+    }
+
+    /// The critic Q₂ in reward units (the engine's scaled Q is `Q₂/β`).
+    pub fn q(&self) -> &Array2<f64> {
+        &self.q
+    }
+    /// The current β.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+    /// The KL(q ‖ p) measured at the last model fit.
+    pub fn kl(&self) -> f64 {
+        self.model.kl()
+    }
+    /// The environment buffer and its fitted models.
+    pub fn model(&self) -> &EmpiricalModel {
+        &self.model
+    }
+    /// The variational policy q_ω (= the prior π_κ after each hard update), S×A.
+    pub fn policy(&self) -> &Array2<f64> {
+        &self.policy
+    }
+    /// Environment steps taken so far.
+    pub fn env_steps(&self) -> u64 {
+        self.env_steps
+    }
+
+    /// V₂'(s) = Σ_a q_ω(a|s)·Q₂'(s,a), 0 at terminal states.
+    fn value(&self, s: usize) -> f64 {
+        if self.mdp.is_terminal(s) { 0.0 } else { self.policy.row(s).dot(&self.target.row(s)) }
+    }
+
+    /// One episode of Algorithm 1 (see the module docs).
+    pub fn episode(&mut self, rng: &mut impl Rng) {
+        let mdp = self.mdp;
+        let mut s = sample_start(mdp, rng);
+        for _ in 0..self.config.max_steps {
+            if mdp.is_terminal(s) {
+                break;
+            }
+            let a = self.behaviour(s, rng);
+            let next = sample_next(mdp, s, a, rng);
+            self.model.record(s, a, next, self.rewards[[s, a]]);
+            self.env_steps += 1;
+            s = next;
+        }
+        self.plan(rng);
+    }
+
+    /// Steps 2–5 of an episode without acting (a planning sweep on the data so far): refit
+    /// the models, roll out, update critic and policies, and take the dual step.
+    pub fn plan(&mut self, rng: &mut impl Rng) {
+        self.fit_models();
+        for _ in 0..self.config.rollouts {
+            self.rollout(rng);
+        }
+        for _ in 0..self.config.critic_updates {
+            self.critic_step(rng);
+        }
+        if self.variant.adapt_beta && self.config.beta_lr > 0.0 {
+            let c = &self.config;
+            self.beta =
+                dual_step(self.beta, self.model.kl(), c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
+        }
+    }
+
+    /// Refit the variational dynamics at the current critic, policy and β (Eq. 11).
+    pub fn fit_models(&mut self) {
+        let values: Vec<f64> = (0..self.mdp.n_states()).map(|j| self.value(j)).collect();
+        let q = &self.q;
+        self.model.fit_variational(|j| values[j], |s, a| q[[s, a]], self.beta, self.mdp.gamma(), self.config.td_clamp);
+    }
+
+    /// a ∼ (1 − explore)·π_κ(·|s) + explore·uniform.
+    fn behaviour(&self, s: usize, rng: &mut impl Rng) -> usize {
+        let a_count = self.mdp.n_actions();
+        if rng.random::<f64>() < self.config.explore {
+            return rng.random_range(0..a_count);
+        }
+        super::model::sample_from(self.policy.row(s).iter().copied().enumerate(), rng)
+    }
+
+    /// a ∼ (1 − rollout_explore)·q_ω(·|s) + rollout_explore·uniform, over the tried actions.
+    fn rollout_action(&self, s: usize, rng: &mut impl Rng) -> Option<usize> {
+        let tried: Vec<usize> = (0..self.mdp.n_actions()).filter(|&a| self.model.tried(s, a)).collect();
+        if tried.is_empty() {
+            return None;
+        }
+        let e = self.config.rollout_explore;
+        let weights: Vec<f64> =
+            tried.iter().map(|&a| (1.0 - e) * self.policy[[s, a]] + e / tried.len() as f64).collect();
+        let total: f64 = weights.iter().sum();
+        if total <= 0.0 {
+            // q_ω puts all its mass on untried actions and there is no uniform part.
+            return Some(tried[rng.random_range(0..tried.len())]);
+        }
+        let k = super::model::sample_from(weights.iter().map(|w| w / total).enumerate(), rng);
+        Some(tried[k])
+    }
+
+    fn rollout(&mut self, rng: &mut impl Rng) {
+        let start = match self.config.rollout_start {
+            RolloutStart::Buffer => self.model.sample_state(rng),
+            RolloutStart::Visited => self.model.sample_visited_state(rng),
+        };
+        let Some(mut s) = start else { return };
+        for _ in 0..self.config.rollout_length {
+            if self.mdp.is_terminal(s) {
+                return;
+            }
+            let Some(a) = self.rollout_action(s, rng) else { return };
+            let Some((next, _)) = self.model.sample_variational(s, a, rng) else { return };
+            self.push(Sample { s, a, next, r: self.model.reward(s, a) });
+            s = next;
+        }
+    }
+
+    fn push(&mut self, sample: Sample) {
+        if self.buffer.len() < self.config.model_buffer {
+            self.buffer.push(sample);
+        } else {
+            self.buffer[self.cursor] = sample;
+            self.cursor = (self.cursor + 1) % self.config.model_buffer;
+        }
+    }
+
+    /// One critic minibatch (Eq. 12), the policy updates at its states (Eqs. 13–14) and the
+    /// target update.
+    fn critic_step(&mut self, rng: &mut impl Rng) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let (beta, gamma, lr) = (self.beta, self.mdp.gamma(), self.config.critic_lr);
+        let mut states: Vec<usize> = Vec::with_capacity(self.config.batch_size);
+        for _ in 0..self.config.batch_size {
+            let x = self.buffer[rng.random_range(0..self.buffer.len())];
+            let Some(log_ratio) = self.model.log_ratio(x.s, x.a, x.next) else { continue };
+            let y = critic_target(x.r, self.value(x.next), log_ratio, beta, gamma);
+            self.q[[x.s, x.a]] += lr * (y - self.q[[x.s, x.a]]);
+            if !states.contains(&x.s) {
+                states.push(x.s);
+            }
+        }
+        for &s in &states {
+            self.update_policy(s);
+        }
+        let tau = self.config.target_tau;
+        self.target.zip_mut_with(&self.q, |t, &q| *t = tau * q + (1.0 - tau) * *t);
+    }
+
+    /// q_ω(·|s) ∝ π_κ(·|s)·exp(Q₂'(s,·)/β) (Eq. 13), log-odds floored, then π_κ ← q_ω (Eq. 14).
+    fn update_policy(&mut self, s: usize) {
+        let a_count = self.mdp.n_actions();
+        let mut logits: Vec<f64> =
+            (0..a_count).map(|a| self.log_policy[[s, a]] + self.target[[s, a]] / self.beta).collect();
+        let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for l in &mut logits {
+            *l = (*l - top).max(-self.config.policy_log_odds);
+        }
+        let log_z = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+        for (a, l) in logits.iter().enumerate() {
+            self.log_policy[[s, a]] = l - log_z;
+            self.policy[[s, a]] = (l - log_z).exp();
+        }
+    }
+}

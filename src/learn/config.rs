@@ -1,0 +1,201 @@
+//! The hyperparameters of every tabular learner, one named field each, with documented defaults.
+//!
+//! The paper publishes none of its tabular settings (ε, β0, the β learning rate, the Q
+//! initialisation are free); the defaults below follow App. C.2 where it has a number (β0 = 100,
+//! ε = 0.1, rollout length 1, TD clamp 4, β ≤ 1e7) and are otherwise chosen for a table.
+//! A config file is JSON with any subset of the fields; unknown keys are rejected.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::losses::{BetaUpdate, TD_CLAMP};
+
+/// Where model rollouts start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutStart {
+    /// A state drawn from D_env, i.e. by how often it was visited (Algorithm 1). Rarely
+    /// visited states (near a far goal) are rarely planned from.
+    Buffer,
+    /// A state drawn uniformly from the states visited at least once: every known state keeps
+    /// being planned from, however rare (a tabular sweep; faster convergence of the critic).
+    Visited,
+}
+
+/// Settings of [`learn`](super::learn). Which learner reads which field is said per field;
+/// the schedule of one episode is in the [module docs](super).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[must_use]
+pub struct LearnConfig {
+    /// Episodes to run (default 1000).
+    pub episodes: usize,
+    /// Most environment steps per episode (default 200, the MnM episode length); an episode
+    /// also ends at a terminal state.
+    pub max_steps: usize,
+    /// Measure the return every this many episodes (default 10); also at 0 and at the end.
+    pub log_every: usize,
+    /// Initial β (β-VMBPO; default 100, App. C.2). VMBPO and MnM use β = 1.
+    pub beta0: f64,
+    /// KL bound ε of the dual (β-VMBPO; default 0.1, App. C.2).
+    pub epsilon: f64,
+    /// Step size η of the dual (β-VMBPO; default 1). 0 keeps β fixed at `beta0`.
+    pub beta_lr: f64,
+    /// Dual step in β or in log β (default linear, as in the paper).
+    pub beta_update: BetaUpdate,
+    /// Lower clamp of β (default 1e-3).
+    pub beta_min: f64,
+    /// Upper clamp of β (default 1e7, App. C.4).
+    pub beta_max: f64,
+    /// Clamp c of the TD error in the variational-dynamics weight (default 4, App. C.1).
+    pub td_clamp: f64,
+    /// Step α of the critic (all learners; default 0.2): `Q ← Q + α·(y − Q)` per sample.
+    pub critic_lr: f64,
+    /// Critic minibatches per episode (model-based learners; default 20).
+    pub critic_updates: usize,
+    /// Samples per critic minibatch (default 32).
+    pub batch_size: usize,
+    /// Model rollouts per episode (default 100), each from a state drawn from the
+    /// environment buffer.
+    pub rollouts: usize,
+    /// Where model rollouts start (default `buffer`, as in Algorithm 1).
+    pub rollout_start: RolloutStart,
+    /// Steps per model rollout (default 1, App. C.2).
+    pub rollout_length: usize,
+    /// Capacity of the model buffer D_model (default 100 000; oldest samples go first).
+    pub model_buffer: usize,
+    /// Soft update τ of the target critic per minibatch (default 1: a table needs no smoothing).
+    pub target_tau: f64,
+    /// Probability of a uniformly random action in the environment (default 0.1): the
+    /// behaviour mixes it with the prior policy π_κ (model-based) or is ε-greedy (Q-learning).
+    pub explore: f64,
+    /// Probability of a uniformly random tried action in a model rollout (default 0.2), mixed
+    /// with the variational policy q_ω.
+    pub rollout_explore: f64,
+    /// Largest log-odds, in nats, between the best and any other action of q_ω (default 30):
+    /// keeps a losing action within e^−30 of the Eq. 13 minimiser and able to come back.
+    pub policy_log_odds: f64,
+    /// Initial value of every Q(s,a), in reward units (default 0).
+    pub q_init: f64,
+}
+
+impl Default for LearnConfig {
+    fn default() -> Self {
+        LearnConfig {
+            episodes: 1000,
+            max_steps: 200,
+            log_every: 10,
+            beta0: 100.0,
+            epsilon: 0.1,
+            beta_lr: 1.0,
+            beta_update: BetaUpdate::Linear,
+            beta_min: 1e-3,
+            beta_max: crate::dual::BETA_MAX,
+            td_clamp: TD_CLAMP,
+            critic_lr: 0.2,
+            critic_updates: 20,
+            batch_size: 32,
+            rollouts: 100,
+            rollout_start: RolloutStart::Buffer,
+            rollout_length: 1,
+            model_buffer: 100_000,
+            target_tau: 1.0,
+            explore: 0.1,
+            rollout_explore: 0.2,
+            policy_log_odds: 30.0,
+            q_init: 0.0,
+        }
+    }
+}
+
+impl LearnConfig {
+    /// Parse a config from JSON (any subset of the fields) and validate it.
+    ///
+    /// # Errors
+    /// [`Error::Json`] for malformed JSON or an unknown key (naming it), and those of
+    /// [`LearnConfig::validate`].
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::learn::LearnConfig;
+    /// let config = LearnConfig::from_json_str(r#"{ "beta0": 10, "episodes": 50 }"#, "inline")?;
+    /// assert_eq!((config.episodes, config.batch_size), (50, 32));
+    /// assert!(LearnConfig::from_json_str(r#"{ "beta_0": 10 }"#, "inline").is_err());
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
+    pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let config: LearnConfig = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| Error::Json { path: path.into(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read a config file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; those of [`LearnConfig::from_json_str`].
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        Self::from_json_str(&text, &path.display().to_string())
+    }
+
+    /// Check every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first bad field: counts that must be ≥ 1,
+    /// probabilities outside [0, 1], steps outside (0, 1], non-positive or non-finite β
+    /// settings, `beta_min > beta0` or `beta0 > beta_max`.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name: &str, message: String| Err(Error::InvalidParameter { name: name.into(), message });
+        for (name, n) in [
+            ("episodes", self.episodes),
+            ("max_steps", self.max_steps),
+            ("log_every", self.log_every),
+            ("batch_size", self.batch_size),
+            ("rollout_length", self.rollout_length),
+            ("model_buffer", self.model_buffer),
+        ] {
+            if n == 0 {
+                return bad(name, "must be at least 1".into());
+            }
+        }
+        for (name, x) in [("explore", self.explore), ("rollout_explore", self.rollout_explore)] {
+            if !(0.0..=1.0).contains(&x) {
+                return bad(name, format!("{x} is not a probability"));
+            }
+        }
+        for (name, x) in [("critic_lr", self.critic_lr), ("target_tau", self.target_tau)] {
+            if !(x > 0.0 && x <= 1.0) {
+                return bad(name, format!("{x} is outside (0, 1]"));
+            }
+        }
+        for (name, x) in [
+            ("beta0", self.beta0),
+            ("epsilon", self.epsilon),
+            ("beta_min", self.beta_min),
+            ("beta_max", self.beta_max),
+            ("td_clamp", self.td_clamp),
+            ("policy_log_odds", self.policy_log_odds),
+        ] {
+            if !(x.is_finite() && x > 0.0) {
+                return bad(name, format!("{x} must be a positive finite number"));
+            }
+        }
+        if !(self.beta_lr.is_finite() && self.beta_lr >= 0.0) {
+            return bad("beta_lr", format!("{} must be a finite number ≥ 0", self.beta_lr));
+        }
+        if !self.q_init.is_finite() {
+            return bad("q_init", format!("{} is not a finite number", self.q_init));
+        }
+        if !(self.beta_min <= self.beta0 && self.beta0 <= self.beta_max) {
+            return bad(
+                "beta0",
+                format!("{} is outside [beta_min, beta_max] = [{}, {}]", self.beta0, self.beta_min, self.beta_max),
+            );
+        }
+        Ok(())
+    }
+}

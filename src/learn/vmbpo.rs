@@ -1,0 +1,26 @@
+//! Tabular VMBPO (Chow et al. 2021): β-VMBPO with β fixed at 1 (plain RL-as-inference).
+//!
+//! # Formula
+//!
+//! ```text
+//! the β-VMBPO episode with β ≡ 1:  q(s'|s,a) ∝ p(s'|s,a)·exp(V(s')),  y = r + γ·(V'(s') − log(q/p))
+//! ```
+
+use super::beta_vmbpo::{RewardTransform, Variant, VariationalLearner};
+use super::config::LearnConfig;
+use crate::error::Result;
+use crate::mdp::TabularMdp;
+
+/// The VMBPO learner (`beta0`, `epsilon` and `beta_lr` of the config are ignored).
+///
+/// # Errors
+/// Those of [`LearnConfig::validate`].
+pub fn learner<'m>(mdp: &'m TabularMdp, config: &LearnConfig) -> Result<VariationalLearner<'m>> {
+    let config = LearnConfig {
+        beta0: 1.0,
+        beta_min: config.beta_min.min(1.0),
+        beta_max: config.beta_max.max(1.0),
+        ..config.clone()
+    };
+    VariationalLearner::new(mdp, &config, Variant { beta0: 1.0, adapt_beta: false, reward: RewardTransform::Identity })
+}

@@ -1,0 +1,224 @@
+//! The losses of β-VMBPO (Eqs. 9–14), written once, generic over a small numeric trait.
+//!
+//! The tabular learners of [`crate::learn`] call these with `f64` (one sample at a time, `mean`
+//! the identity); a tensor type implements [`Numeric`] for the continuous module, so both use
+//! the same definitions.
+//!
+//! # Units and where γ goes
+//!
+//! The critic is learnt in reward units (App. C.3): `Q₂ = β·Q`, `V₂ = β·V`, with `Q`, `V` the
+//! engine's scaled values (nats). The engine's convention is kept: **γ multiplies the log, never
+//! sits in the tilt** —
+//!
+//! ```text
+//! Q(s,a) = r(s,a)/β + γ·log E_{p(s'|s,a)}[exp V(s')]                     (Eq. 15)
+//!        = r(s,a)/β + γ·max_q ( E_q[V(s')] − KL(q ‖ p) ),   argmax  q ∝ p·exp V   (Eq. 4)
+//! ```
+//!
+//! so the sample of the next value and the KL term are discounted together (Eq. 12 below), and
+//! the variational-dynamics weight divides the TD error by γ·β so that it tilts by `exp V(s')`
+//! exactly (Eq. 11 below). With γ = 1 every formula is the paper's as printed.
+//!
+//! # Legend
+//!
+//! `r` reward, `V₂(s')` next value (target critic, reward units), `Q₂(s,a)` critic,
+//! `q`, `p` variational and prior dynamics, `q_ω`, `π_κ` variational and prior policy,
+//! `β` risk parameter, `γ` discount, `ε` KL bound, `KL` measured KL(q ‖ p), `c` TD clamp (4).
+
+use std::ops::{Add, Mul, Neg, Sub};
+
+/// The operations the losses use, and nothing more: exp, ln, clamp, square, mean, arithmetic.
+///
+/// For `f64`, [`Numeric::mean`] is the identity (a batch of one sample). A batched type (a
+/// tensor) applies every operation elementwise and reduces in [`Numeric::mean`]. Scalar
+/// constants (β, γ, ε, clamp bounds) are plain `f64`.
+pub trait Numeric:
+    Sized + Clone + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Neg<Output = Self>
+{
+    /// Elementwise `eˣ`.
+    fn exp(&self) -> Self;
+    /// Elementwise natural logarithm.
+    fn ln(&self) -> Self;
+    /// Elementwise clamp to `[lo, hi]` (`lo ≤ hi`).
+    fn clamp(&self, lo: f64, hi: f64) -> Self;
+    /// Elementwise `x²`.
+    fn square(&self) -> Self;
+    /// Mean over the batch.
+    fn mean(&self) -> Self;
+    /// Multiplication by a constant.
+    fn scale(&self, k: f64) -> Self;
+}
+
+impl Numeric for f64 {
+    fn exp(&self) -> Self {
+        f64::exp(*self)
+    }
+    fn ln(&self) -> Self {
+        f64::ln(*self)
+    }
+    fn clamp(&self, lo: f64, hi: f64) -> Self {
+        f64::clamp(*self, lo, hi)
+    }
+    fn square(&self) -> Self {
+        self * self
+    }
+    fn mean(&self) -> Self {
+        *self
+    }
+    fn scale(&self, k: f64) -> Self {
+        self * k
+    }
+}
+
+/// Default bound of the clamped TD error in the variational-dynamics weight (App. C.1).
+pub const TD_CLAMP: f64 = 4.0;
+
+/// Prior-dynamics loss, Eq. (10): the negative log-likelihood of observed transitions.
+///
+/// # Formula
+///
+/// ```text
+/// J(θ) = −E_{(s,a,s',r) ∼ D_env}[ log p_θ(s', r | s, a) ]                  (Eq. 10)
+/// ```
+///
+/// `log_p` holds `log p_θ(s', r|s,a)` of each sample. Tabular minimiser: the empirical
+/// frequencies `p(s'|s,a) = n(s,a,s')/n(s,a)` (and the mean reward for a Gaussian reward model).
+pub fn prior_dynamics_nll<T: Numeric>(log_p: T) -> T {
+    (-log_p).mean()
+}
+
+/// Log of the weight of a transition in the variational-dynamics loss, Eq. (11): the TD error
+/// over γ·β, clamped to `[−c, c]` (App. C.1).
+///
+/// # Formula
+///
+/// ```text
+/// δ = r + γ·V₂(s') − Q₂(s,a)            (reward units)
+/// log w = clamp( δ / (γ·β), −c, c )     (γ = 1: the paper's (r + V'(s') − Q(s,a))/β)
+/// ```
+///
+/// Dividing by γ·β makes `w ∝ exp(V₂(s')/β) = exp V(s')` for a fixed `(s,a)`: the tilt of the
+/// posterior dynamics (Eq. 4) without γ in it. At the fixed point `E_p[exp(δ/(γβ))] = 1`, so
+/// the weights are centred near 1 and the clamp only cuts outliers.
+pub fn dynamics_log_weight<T: Numeric>(td: T, beta: f64, gamma: f64, clamp: f64) -> T {
+    td.scale(1.0 / (gamma * beta)).clamp(-clamp, clamp)
+}
+
+/// Variational-dynamics loss, Eq. (11): the exponentially weighted NLL of the variational model.
+///
+/// # Formula
+///
+/// ```text
+/// J(φ) = −E_{(s,a,s',r) ∼ D_env}[ exp(log w) · log q_φ(s'|s,a) ]          (Eq. 11)
+/// ```
+///
+/// `log_w` from [`dynamics_log_weight`], `log_q` = `log q_φ(s'|s,a)` of each sample. Tabular
+/// minimiser: exponentially weighted counts, `q(s'|s,a) ∝ Σ_{samples (s,a,s')} w`.
+pub fn variational_dynamics_loss<T: Numeric>(log_w: T, log_q: T) -> T {
+    (-(log_w.exp() * log_q)).mean()
+}
+
+/// Critic target of Eq. (12) in the scaled form of App. C.3 (reward units): the augmented
+/// reward `r − β·log(q/p)` with the next value, discounted as the engine discounts.
+///
+/// # Formula
+///
+/// ```text
+/// y = r + γ·( V₂(s') − β·log( q(s'|s,a) / p(s'|s,a) ) )                   (Eq. 12, App. C.3)
+/// ```
+///
+/// `log_ratio` = `log q(s'|s,a) − log p(s'|s,a)`; `v_next` = 0 at a terminal `s'`. With γ = 1
+/// this is the paper's `r + V'(s') − β·log(q/p)`. With `s' ∼ q` and `q` the posterior,
+/// `V₂(s') − β·log(q/p) = β·log E_p[exp(V₂/β)]` for every `s'`: the target has no variance.
+pub fn critic_target<T: Numeric>(r: T, v_next: T, log_ratio: T, beta: f64, gamma: f64) -> T {
+    r + (v_next - log_ratio.scale(beta)).scale(gamma)
+}
+
+/// Critic loss, Eq. (12): the mean squared TD error against [`critic_target`].
+///
+/// # Formula
+///
+/// ```text
+/// J(ψ) = E_{D_model}[ ( Q₂(s,a) − y )² ]                                  (Eq. 12)
+/// ∂J/∂Q₂(s,a) = 2·(Q₂(s,a) − y)   per sample (a tabular step: Q₂ ← Q₂ + α·(y − Q₂))
+/// ```
+pub fn critic_loss<T: Numeric>(q: T, target: T) -> T {
+    (q - target).square().mean()
+}
+
+/// Variational-policy loss, Eq. (13), per sampled action `a ∼ q_ω(·|s)`.
+///
+/// # Formula
+///
+/// ```text
+/// J(ω) = E_{s ∼ D_model} E_{a ∼ q_ω}[ log q_ω(a|s) − Q(s,a) − log π_κ(a|s) ]   (Eq. 13)
+/// ```
+///
+/// `q_nats` = `Q₂(s,a)/β` (the engine's scaled value). Minimiser (the posterior policy):
+/// `q_ω(a|s) ∝ π_κ(a|s)·exp(Q₂(s,a)/β)`, where the loss equals `−log Σ_a π_κ·exp(Q₂/β)`.
+pub fn variational_policy_loss<T: Numeric>(log_q: T, q_nats: T, log_pi: T) -> T {
+    (log_q - q_nats - log_pi).mean()
+}
+
+/// Prior-policy loss, Eq. (14): the NLL of the variational policy's actions under the prior.
+///
+/// # Formula
+///
+/// ```text
+/// J(κ) = −E_{(s,a) ∼ D_model}[ log π_κ(a|s) ]                             (Eq. 14)
+/// ```
+///
+/// Minimised over all policies by `π_κ = q_ω` (KL(q_ω ‖ π_κ) = 0): the hard update κ ← ω.
+pub fn prior_policy_loss<T: Numeric>(log_pi: T) -> T {
+    (-log_pi).mean()
+}
+
+/// Dual loss, Eq. (9).
+///
+/// # Formula
+///
+/// ```text
+/// J(β) = β·ε − β·KL( q(s'|s,a) ‖ p(s'|s,a) )                               (Eq. 9)
+/// ∂J/∂β = ε − KL
+/// ```
+pub fn dual_loss<T: Numeric>(beta: T, kl: T, epsilon: f64) -> T {
+    (beta.scale(epsilon) - beta * kl).mean()
+}
+
+/// How [`dual_step`] moves β.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BetaUpdate {
+    /// Gradient descent on J(β) in β, as in the paper.
+    Linear,
+    /// The same gradient sign applied to log β (a multiplicative step): from β0 = 1000 the
+    /// linear step moves only η·ε per update, the log step a fraction η·ε of β.
+    Log,
+}
+
+/// One step of dual descent on β, Eq. (9), clamped to `[β_min, β_max]` (App. C.4).
+///
+/// # Formula
+///
+/// ```text
+/// linear:  β ← clamp( β − η·(ε − KL), β_min, β_max )
+/// log:     β ← clamp( β·exp(−η·(ε − KL)), β_min, β_max )     (log β ← log β − η·(ε − KL))
+/// ```
+///
+/// KL above ε raises β (less optimism), below ε lowers it.
+#[must_use]
+pub fn dual_step(
+    beta: f64,
+    kl: f64,
+    epsilon: f64,
+    lr: f64,
+    update: BetaUpdate,
+    (beta_min, beta_max): (f64, f64),
+) -> f64 {
+    let grad = epsilon - kl;
+    let next = match update {
+        BetaUpdate::Linear => beta - lr * grad,
+        BetaUpdate::Log => beta * (-lr * grad).exp(),
+    };
+    next.clamp(beta_min, beta_max)
+}
