@@ -296,3 +296,26 @@ fn the_cli_prints_the_library_reports() {
         }
     }
 }
+
+/// A reader that stops early (`riskmdp … | head -1`) is not an error: no panic, no message.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // A 2000-point sweep prints ~200 kB, more than a pipe holds.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmdp"))
+        .args(["sweep", "examples/mdps/cliff_gridworld.json", "--state", "5", "--points", "2000"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut first = [0u8; 16];
+    child.stdout.take().expect("piped").read_exact(&mut first).expect("some output");
+    // Dropping the read end closes the pipe, as `head` does.
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}

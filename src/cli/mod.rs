@@ -5,6 +5,7 @@
 //! prints the report itself. Bad input prints one line `error: …` on stderr and exits with
 //! status 2; `verify` exits 1 when a theorem fails.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -77,8 +78,16 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok((text, success)) => {
-            println!("{text}");
-            if success { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            // Not println!, which panics when the reader has gone (`riskmdp … | head`).
+            let mut stdout = std::io::stdout().lock();
+            match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write the output: {e}");
+                    ExitCode::from(2)
+                }
+                _ if success => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
