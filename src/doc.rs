@@ -25,6 +25,8 @@
 ///
 /// | Eqs. 2, 4, 15: `log E_p e^X = max_q (E_q X − KL(q‖p))`, attained at the posterior | [`operators::posterior_row`](crate::operators::posterior_row), [`utility::kl_of_posterior_dynamics`](crate::utility::kl_of_posterior_dynamics) | `tests/eq_2_4_posteriors.rs` |
 /// | Eqs. 8–9: the occupancy's flow equation; a dual step does not increase β(ε − KL_β) | [`utility::occupancy`](crate::utility::occupancy), [`dual::dual_descent`](crate::dual::dual_descent) | `tests/eq_8_9_dual_step.rs` |
+/// | Eqs. 9–14: dual loss, prior and variational dynamics, critic, variational and prior policy losses | [`losses`](crate::losses) | `tests/learn_losses.rs` |
+/// | Algorithm 1 (tabular, sampled): β-VMBPO, VMBPO, Q-learning, MnM | [`learn`](crate::learn) | `tests/learn_tabular.rs`, `tests/learn_beta_prediction.rs` |
 ///
 /// Planted bugs: twelve wrong operators ([`verify::operators::catalog`](crate::verify::operators::catalog),
 /// `riskmdp verify --operators list`), each wrong in one formula. `tests/planted_bugs.rs`

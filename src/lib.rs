@@ -41,6 +41,8 @@
 //! * [`dual`] — Eq. 9: dual descent on β and every root of KL_β = ε.
 //! * [`sweep`] — β sweeps at one state and the exact β of every greedy switch (Figs. 1, 3);
 //!   [`bisection`] — the one bisection in log β they and [`dual`] use.
+//! * [`losses`] — Eqs. 9–14 written once, generic over a small numeric trait; [`learn`] —
+//!   Algorithm 1 in tabular form: β-VMBPO, VMBPO, Q-learning and MnM learners that sample.
 //! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff
 //!   gridworlds (Fig. 2).
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
