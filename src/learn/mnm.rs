@@ -11,7 +11,7 @@
 
 use ndarray::Array2;
 
-use super::beta_vmbpo::{RewardTransform, Variant, VariationalLearner};
+use super::beta_vmbpo::{RewardTransform, VariationalLearner};
 use super::config::LearnConfig;
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
@@ -30,13 +30,7 @@ use crate::mdp::TabularMdp;
 /// assert_eq!(err.to_string(), "rewards: MnM needs positive rewards, but r(S, left) = -5");
 /// ```
 pub fn learner<'m>(mdp: &'m TabularMdp, config: &LearnConfig) -> Result<VariationalLearner<'m>> {
-    let config = LearnConfig {
-        beta0: 1.0,
-        beta_min: config.beta_min.min(1.0),
-        beta_max: config.beta_max.max(1.0),
-        ..config.clone()
-    };
-    VariationalLearner::new(mdp, &config, Variant { beta0: 1.0, adapt_beta: false, reward: RewardTransform::MnmLog })
+    super::vmbpo::with_beta_one(mdp, config, RewardTransform::MnmLog)
 }
 
 /// `(1 − γ)·log r` on the non-terminal pairs (0 on terminal ones).

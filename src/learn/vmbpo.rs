@@ -16,11 +16,20 @@ use crate::mdp::TabularMdp;
 /// # Errors
 /// Those of [`LearnConfig::validate`].
 pub fn learner<'m>(mdp: &'m TabularMdp, config: &LearnConfig) -> Result<VariationalLearner<'m>> {
+    with_beta_one(mdp, config, RewardTransform::Identity)
+}
+
+/// The variational learner with β fixed at 1 on the given reward (VMBPO, MnM).
+pub(crate) fn with_beta_one<'m>(
+    mdp: &'m TabularMdp,
+    config: &LearnConfig,
+    reward: RewardTransform,
+) -> Result<VariationalLearner<'m>> {
     let config = LearnConfig {
         beta0: 1.0,
         beta_min: config.beta_min.min(1.0),
         beta_max: config.beta_max.max(1.0),
         ..config.clone()
     };
-    VariationalLearner::new(mdp, &config, Variant { beta0: 1.0, adapt_beta: false, reward: RewardTransform::Identity })
+    VariationalLearner::new(mdp, &config, Variant { beta0: 1.0, adapt_beta: false, reward })
 }
