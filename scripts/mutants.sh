@@ -26,24 +26,29 @@ if [[ "${1:-}" == "--list" ]]; then
     shift
 fi
 
-# Scope to one file or folder by a regex on the mutant's name ("src/x.rs:LINE:COL: …"):
-# `--file` would be added to the config's globs, not replace them.
-scope=()
+# Scope to one file or folder with a copy of the config whose `examine_globs` is that path:
+# `--file` would be added to the config's globs, not replace them, and a `--re` filter lets
+# cargo-mutants' "delete field" mutants of every file through.
+config=()
 slug=all
 if [[ $# -gt 0 && "$1" != -* ]]; then
     path="${1#./}"
+    path="${path%/}"
     shift
-    slug=$(printf '%s' "${path%/}" | sed 's#^src/##; s#\.rs$##; s#/#-#g')
     if [[ ! -e "$path" ]]; then
         echo "no such file or folder: $path" >&2
         exit 2
     fi
-    escaped=$(printf '%s' "$path" | sed 's/[.[\*^$()+?{|]/\\&/g')
-    if [[ -d "$path" ]]; then
-        scope=(--re "^${escaped%/}/")
-    else
-        scope=(--re "^${escaped}:")
-    fi
+    slug=$(printf '%s' "$path" | sed 's#^src/##; s#\.rs$##; s#/#-#g')
+    glob="$path"
+    [[ -d "$path" ]] && glob="$path/**/*.rs"
+    mkdir -p "mutants.out/$slug"
+    awk -v glob="$glob" '
+        /^examine_globs = \[/ { skip = 1; print "examine_globs = [\"" glob "\"]"; next }
+        skip && /^\]/         { skip = 0; next }
+        !skip                  { print }
+    ' .cargo/mutants.toml > "mutants.out/$slug/mutants.toml"
+    config=(--config "mutants.out/$slug/mutants.toml")
 fi
 
 # A target folder of its own, outside the copied tree: the dependencies are built once and
@@ -56,5 +61,5 @@ export RUST_TEST_THREADS="${MUTANTS_TEST_THREADS:-2}"
 # One folder per scope, so that runs of different files do not overwrite each other:
 # mutants.out/<scope>/mutants.out/{outcomes.json,caught.txt,missed.txt,…}.
 mkdir -p "mutants.out/$slug"
-exec nice -n "${MUTANTS_NICE:-10}" cargo mutants "${list[@]}" "${scope[@]}" --jobs 1 \
+exec nice -n "${MUTANTS_NICE:-10}" cargo mutants "${list[@]}" "${config[@]}" --jobs 1 \
     --output "mutants.out/$slug" "$@"

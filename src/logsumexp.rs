@@ -205,8 +205,10 @@ mod mutation_tests {
         assert!(((l - exact) / exact).abs() < 1e-12, "{l} vs {exact}");
     }
 
-    /// Kills `pj > 0.0` → `pj >= 0.0` in the plain (fallback) loop: with almost no mass at the
-    /// maximum the fallback runs, and an off-support +∞ would make its sum NaN. Expected:
+    /// Pins `pj > 0.0` in the plain (fallback) loop at the kernel itself (the mutant `>=` is
+    /// also caught, less directly, by the fast backup's comparison in `kernel`): with almost
+    /// no mass at the maximum the fallback runs, and an off-support +∞ would make its sum
+    /// NaN. Expected:
     /// log(1e-20·e^0 + (1 − 1e-20)·e^{−1000}) = ln 1e-20 (e^{−1000} underflows to 0).
     #[test]
     fn off_support_infinity_is_ignored_by_the_plain_form() {
