@@ -182,3 +182,22 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
     }
     Ok(Sweep { state, points, switches })
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `check_state` → `Ok(())` and `state < n` → `state <= n`: the risky arm has six
+    /// states (0…5), so state 6 is an `InvalidParameter` error for a point and for a sweep,
+    /// not an out-of-bounds panic, and state 5 is accepted.
+    #[test]
+    fn the_state_after_the_last_is_an_error_not_a_panic() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        assert!(matches!(sweep_point(&mdp, 6, 1.0, options), Err(Error::InvalidParameter { .. })));
+        assert!(matches!(sweep(&mdp, 6, &[1.0, 2.0], options), Err(Error::InvalidParameter { .. })));
+        assert!(sweep_point(&mdp, 5, 1.0, options).is_ok());
+    }
+}
