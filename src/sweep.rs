@@ -200,4 +200,21 @@ mod mutation_tests {
         assert!(matches!(sweep(&mdp, 6, &[1.0, 2.0], options), Err(Error::InvalidParameter { .. })));
         assert!(sweep_point(&mdp, 5, 1.0, options).is_ok());
     }
+
+    /// Kills the mutants that skip the polish on the sign of Q*(s,from) − Q*(s,to)
+    /// (`q[from] − q[to]` → `+` or `/`, the bracket widened the wrong way): the first
+    /// bisection, on the greedy action, stops where `left` comes within the tie margin
+    /// TIE·|Q| ≈ 1e-12 × 2.2 of `right`, before the switch, off by margin / |d(Q_left −
+    /// Q_right)/dβ| = 2.2e-12 / (4/β*²) ≈ 2.8e-12. The closed form is β* = 5/ln 9 (from
+    /// e^{−5/β} = 0.9·e^{−10/β} + 0.1, see `envs::risky_arm`); the polish finds it to the
+    /// rounding of Q (a few 1e-16), so 1e-13 separates the two.
+    #[test]
+    fn the_polished_switch_matches_the_closed_form_beyond_the_tie_margin() {
+        let mdp = risky_arm::risky_arm();
+        let grid = [1.0, 10.0];
+        let result = sweep(&mdp, risky_arm::S, &grid, SolveOptions::default()).expect("solvable");
+        let [switch] = result.switches.as_slice() else { panic!("one switch: {:?}", result.switches) };
+        let exact = 5.0 / 9f64.ln();
+        assert!((switch.beta - exact).abs() < 1e-13, "{} vs {exact}", switch.beta);
+    }
 }
