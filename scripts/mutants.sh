@@ -9,8 +9,8 @@
 # fast `mutants` profile of Cargo.toml, with the test targets chosen in .cargo/mutants.toml.
 # The outcome goes to mutants.out/<scope>/mutants.out/ (git-ignored, <scope> = `all`,
 # `logsumexp`, `solve`, …): outcomes.json, caught.txt, missed.txt, unviable.txt, timeout.txt,
-# and a log per mutant under log/. Extra arguments after the
-# path go to cargo-mutants as they are (e.g. `--re 'kl_summand'`).
+# and a log and a diff per mutant. Extra arguments after the path go to cargo-mutants as they
+# are, e.g. `--iterate --baseline=skip --timeout 120` to re-test only what the last run missed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
