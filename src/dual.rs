@@ -349,3 +349,42 @@ pub fn log_grid(lo: f64, hi: f64, points: usize) -> Result<Vec<f64>> {
         .map(|i| if i + 1 == points { hi } else { (a + (b - a) * i as f64 / (points - 1) as f64).exp() })
         .collect())
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `sol.v.row(t + 1)` → `row(t - 1)` and `row(t * 1)` in `kl_at` with a horizon (no
+    /// test called it on one): the posterior dynamics at step t tilt by V_{t+1}. On the risky
+    /// arm with T = 2 only `right` at S is stochastic. At t = 0 it tilts by V₁(A) = −10/β,
+    /// V₁(B) = 0, the closed form q(A) = 0.9·e^{−10/β}/(0.9·e^{−10/β} + 0.1) of
+    /// `risky_arm::posterior_a`; at t = 1 by V₂ = 0, no tilt, KL 0. Uniform weights count the
+    /// 2 steps × 3 non-terminal states × 2 actions = 12 pairs, so
+    /// KL_β = KL((q_A, 1 − q_A) ‖ (0.9, 0.1)) / 12. Using V_t instead would tilt t = 1 too.
+    #[test]
+    fn finite_horizon_kl_tilts_step_t_by_the_next_values() {
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).expect("T = 2 is valid");
+        let beta = 2.0;
+        let qa = risky_arm::posterior_a(beta);
+        let kl_s_right = qa * (qa / 0.9).ln() + (1.0 - qa) * ((1.0 - qa) / 0.1).ln();
+        let kl = kl_at(&mdp, Beta::new(beta).expect("β > 0"), KlWeights::Uniform, SolveOptions::default())
+            .expect("finite horizon");
+        assert!((kl - kl_s_right / 12.0).abs() < 1e-14, "{kl} vs {}", kl_s_right / 12.0);
+    }
+
+    /// Kills `epsilon > 0.0` → `>=` in `check_epsilon`: the KL budget ε must be positive, so
+    /// ε = 0 is an `InvalidParameter` error for both the root scan and dual descent.
+    #[test]
+    fn a_zero_kl_budget_is_rejected() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        let scan = kl_roots(&mdp, 0.0, (0.1, 10.0), 5, KlWeights::Uniform, options);
+        assert!(matches!(scan, Err(Error::InvalidParameter { .. })), "{scan:?}");
+        let settings =
+            DualDescent { epsilon: 0.0, beta0: 1.0, lr: 1.0, steps: 1, beta_min: 1e-3, weights: KlWeights::Uniform };
+        let path = dual_descent(&mdp, settings, options);
+        assert!(matches!(path, Err(Error::InvalidParameter { .. })), "{path:?}");
+    }
+}
