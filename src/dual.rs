@@ -387,4 +387,28 @@ mod mutation_tests {
         let path = dual_descent(&mdp, settings, options);
         assert!(matches!(path, Err(Error::InvalidParameter { .. })), "{path:?}");
     }
+
+    /// Kills `&&` → `||` and `>` → `>=` in dual descent's checks of η and β_min: the step
+    /// size must be finite and positive (η = 0 and η = ∞ are errors), and β_min must lie in
+    /// (0, 1e7] (β_min = 0 and 2e7 are errors, 1e7 itself is accepted).
+    #[test]
+    fn dual_descent_rejects_a_zero_or_infinite_step_and_beta_min_outside_its_range() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        let ok =
+            DualDescent { epsilon: 0.05, beta0: 1e7, lr: 1.0, steps: 0, beta_min: 1e-3, weights: KlWeights::Uniform };
+        assert!(dual_descent(&mdp, ok, options).is_ok());
+        for (settings, field) in [
+            (DualDescent { lr: 0.0, ..ok }, "lr"),
+            (DualDescent { lr: f64::INFINITY, ..ok }, "lr"),
+            (DualDescent { beta_min: 0.0, ..ok }, "beta_min"),
+            (DualDescent { beta_min: 2e7, ..ok }, "beta_min"),
+        ] {
+            let path = dual_descent(&mdp, settings, options);
+            assert!(
+                matches!(&path, Err(Error::InvalidParameter { name, .. }) if name == field),
+                "{settings:?}: {path:?}"
+            );
+        }
+        assert!(dual_descent(&mdp, DualDescent { beta_min: BETA_MAX, ..ok }, options).is_ok());
+    }
 }
