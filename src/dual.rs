@@ -413,7 +413,7 @@ mod mutation_tests {
     }
 
     /// Kills `(f_hi − f_lo).abs()` → `(f_hi + f_lo).abs()` and `1e-6 * ε` → `1e-6 + ε` in the
-    /// jump test of `kl_roots`. With occupancy weights the risky arm's KL_β jumps to 0 at
+    /// jump test of `kl_roots`, and `!c.jump && c.stable` → `||` (a jump is no stable root). With occupancy weights the risky arm's KL_β jumps to 0 at
     /// β* = 5/ln 9, from KL(β*−) = KL((0.1, 0.9) ‖ (0.9, 0.1))/2 = 0.8·ln 9/2 = 0.4·ln 9
     /// (q(A|S,right) = 0.9·(1/81)/(0.9/81 + 0.1) = 0.1 at β*, and S, right are visited twice
     /// among the weighted pairs). For ε = 0.2·ln 9 the ends of the jump are ±ε, whose sum
@@ -424,7 +424,7 @@ mod mutation_tests {
         let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
         for epsilon in [0.2 * 9f64.ln(), 0.4 * 9f64.ln() - 5e-7] {
             let scan = kl_roots(&mdp, epsilon, (0.1, 100.0), 31, KlWeights::Occupancy, options).expect("solvable");
-            assert!(scan.roots.is_empty(), "ε = {epsilon}: {scan:?}");
+            assert!(scan.roots.is_empty() && scan.stable_roots.is_empty(), "ε = {epsilon}: {scan:?}");
             assert_eq!(scan.jumps.len(), 1, "ε = {epsilon}");
             assert!((scan.jumps[0].beta - risky_arm::switch_beta()).abs() < 1e-6, "ε = {epsilon}");
         }
