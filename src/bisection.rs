@@ -171,3 +171,28 @@ mod tests {
         assert!(bracket.hi - bracket.lo <= 2.0 * f64::EPSILON);
     }
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    /// Kills `lo < mid` → `lo <= mid` in the "no float strictly between the ends" stop. With
+    /// lo = 1 and hi = 1 + 2⁻⁵² (adjacent floats), lo + hi = 2 + 2⁻⁵² lies halfway between
+    /// the floats 2 and 2 + 2⁻⁵¹ and rounds to the even one, 2, so mid = 1 = lo: the bisection
+    /// must stop without a probe. The mutant probes mid = lo, is told "below", sets lo = mid
+    /// (no change) and would loop forever; the probe counter ends it with an error instead.
+    #[test]
+    fn adjacent_ends_whose_midpoint_rounds_down_stop_without_probing() {
+        let (lo, hi) = (1.0f64, f64::from_bits(1f64.to_bits() + 1));
+        assert_eq!((0.5 * (lo + hi)).to_bits(), lo.to_bits(), "the midpoint rounds to lo");
+        let mut probes = 0;
+        let bracket = bisect_log_beta(lo, hi, Width::Absolute(0.0), |_| {
+            probes += 1;
+            if probes > 100 { Err("still probing") } else { Ok(Side::Below) }
+        });
+        assert_eq!(bracket.map(|b| (b.lo.to_bits(), b.hi.to_bits())), Ok((lo.to_bits(), hi.to_bits())));
+        assert_eq!(probes, 0);
+    }
+}

@@ -358,3 +358,84 @@ pub fn log_grid(lo: f64, hi: f64, points: usize) -> Result<Vec<f64>> {
         .map(|i| if i + 1 == points { hi } else { (a + (b - a) * i as f64 / (points - 1) as f64).exp() })
         .collect())
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `sol.v.row(t + 1)` → `row(t - 1)` and `row(t * 1)` in `kl_at` with a horizon (no
+    /// test called it on one): the posterior dynamics at step t tilt by V_{t+1}. On the risky
+    /// arm with T = 2 only `right` at S is stochastic. At t = 0 it tilts by V₁(A) = −10/β,
+    /// V₁(B) = 0, the closed form q(A) = 0.9·e^{−10/β}/(0.9·e^{−10/β} + 0.1) of
+    /// `risky_arm::posterior_a`; at t = 1 by V₂ = 0, no tilt, KL 0. Uniform weights count the
+    /// 2 steps × 3 non-terminal states × 2 actions = 12 pairs, so
+    /// KL_β = KL((q_A, 1 − q_A) ‖ (0.9, 0.1)) / 12. Using V_t instead would tilt t = 1 too.
+    #[test]
+    fn finite_horizon_kl_tilts_step_t_by_the_next_values() {
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).expect("T = 2 is valid");
+        let beta = 2.0;
+        let qa = risky_arm::posterior_a(beta);
+        let kl_s_right = qa * (qa / 0.9).ln() + (1.0 - qa) * ((1.0 - qa) / 0.1).ln();
+        let kl = kl_at(&mdp, Beta::new(beta).expect("β > 0"), KlWeights::Uniform, SolveOptions::default())
+            .expect("finite horizon");
+        assert!((kl - kl_s_right / 12.0).abs() < 1e-14, "{kl} vs {}", kl_s_right / 12.0);
+    }
+
+    /// Kills `epsilon > 0.0` → `>=` in `check_epsilon`: the KL budget ε must be positive, so
+    /// ε = 0 is an `InvalidParameter` error for both the root scan and dual descent.
+    #[test]
+    fn a_zero_kl_budget_is_rejected() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        let scan = kl_roots(&mdp, 0.0, (0.1, 10.0), 5, KlWeights::Uniform, options);
+        assert!(matches!(scan, Err(Error::InvalidParameter { .. })), "{scan:?}");
+        let settings =
+            DualDescent { epsilon: 0.0, beta0: 1.0, lr: 1.0, steps: 1, beta_min: 1e-3, weights: KlWeights::Uniform };
+        let path = dual_descent(&mdp, settings, options);
+        assert!(matches!(path, Err(Error::InvalidParameter { .. })), "{path:?}");
+    }
+
+    /// Kills `&&` → `||` and `>` → `>=` in dual descent's checks of η and β_min: the step
+    /// size must be finite and positive (η = 0 and η = ∞ are errors), and β_min must lie in
+    /// (0, 1e7] (β_min = 0 and 2e7 are errors, 1e7 itself is accepted).
+    #[test]
+    fn dual_descent_rejects_a_zero_or_infinite_step_and_beta_min_outside_its_range() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        let ok =
+            DualDescent { epsilon: 0.05, beta0: 1e7, lr: 1.0, steps: 0, beta_min: 1e-3, weights: KlWeights::Uniform };
+        assert!(dual_descent(&mdp, ok, options).is_ok());
+        for (settings, field) in [
+            (DualDescent { lr: 0.0, ..ok }, "lr"),
+            (DualDescent { lr: f64::INFINITY, ..ok }, "lr"),
+            (DualDescent { beta_min: 0.0, ..ok }, "beta_min"),
+            (DualDescent { beta_min: 2e7, ..ok }, "beta_min"),
+        ] {
+            let path = dual_descent(&mdp, settings, options);
+            assert!(
+                matches!(&path, Err(Error::InvalidParameter { name, .. }) if name == field),
+                "{settings:?}: {path:?}"
+            );
+        }
+        assert!(dual_descent(&mdp, DualDescent { beta_min: BETA_MAX, ..ok }, options).is_ok());
+    }
+
+    /// Kills `(f_hi − f_lo).abs()` → `(f_hi + f_lo).abs()` and `1e-6 * ε` → `1e-6 + ε` in the
+    /// jump test of `kl_roots`, and `!c.jump && c.stable` → `||` (a jump is no stable root). With occupancy weights the risky arm's KL_β jumps to 0 at
+    /// β* = 5/ln 9, from KL(β*−) = KL((0.1, 0.9) ‖ (0.9, 0.1))/2 = 0.8·ln 9/2 = 0.4·ln 9
+    /// (q(A|S,right) = 0.9·(1/81)/(0.9/81 + 0.1) = 0.1 at β*, and S, right are visited twice
+    /// among the weighted pairs). For ε = 0.2·ln 9 the ends of the jump are ±ε, whose sum
+    /// vanishes; for ε = 0.4·ln 9 − 5e-7 the jump is only 5e-7 above ε. Both are a jump at β*,
+    /// not a root.
+    #[test]
+    fn a_jump_symmetric_about_epsilon_or_just_above_it_is_still_a_jump() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        for epsilon in [0.2 * 9f64.ln(), 0.4 * 9f64.ln() - 5e-7] {
+            let scan = kl_roots(&mdp, epsilon, (0.1, 100.0), 31, KlWeights::Occupancy, options).expect("solvable");
+            assert!(scan.roots.is_empty() && scan.stable_roots.is_empty(), "ε = {epsilon}: {scan:?}");
+            assert_eq!(scan.jumps.len(), 1, "ε = {epsilon}");
+            assert!((scan.jumps[0].beta - risky_arm::switch_beta()).abs() < 1e-6, "ε = {epsilon}");
+        }
+    }
+}

@@ -177,3 +177,57 @@ mod tests {
         assert!((log_add_exp(1.0, 1.0) - (1.0 + 2f64.ln())).abs() < 1e-15);
     }
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    /// Kills every mutant of `log_sum_exp` (it had no test but its doc example): the values
+    /// are closed forms, `ln(e + e² + e³) = 1 + ln(1 + e + e²)` and `ln(3·e^1000) = 1000 + ln 3`.
+    #[test]
+    fn log_sum_exp_matches_closed_forms() {
+        let e = 1f64.exp();
+        let l = log_sum_exp(&[1.0, 2.0, 3.0]);
+        assert!((l - (1.0 + (1.0 + e + e * e).ln())).abs() < 1e-15, "{l}");
+        let l = log_sum_exp(&[1000.0, 1000.0, 1000.0]);
+        assert!((l - (1000.0 + 3f64.ln())).abs() < 1e-12, "{l}");
+        let l = log_sum_exp(&[-2.0]);
+        assert!((l + 2.0).abs() < 1e-15, "{l}");
+    }
+
+    /// The infinities are exact: compared by bits.
+    #[test]
+    fn log_sum_exp_of_nothing_or_infinities() {
+        let bits = |x: f64| x.to_bits();
+        assert_eq!(bits(log_sum_exp(&[])), bits(f64::NEG_INFINITY));
+        assert_eq!(bits(log_sum_exp(&[f64::NEG_INFINITY, f64::NEG_INFINITY])), bits(f64::NEG_INFINITY));
+        assert_eq!(bits(log_sum_exp(&[0.0, f64::INFINITY])), bits(f64::INFINITY));
+    }
+
+    /// Kills `pj > 0.0` → `pj >= 0.0` in the `log1p` loop: an off-support +∞ then makes the
+    /// sum 0·∞ = NaN, the plain form takes over and loses the relative precision at a tiny
+    /// spread. Expected: for x = ±1e-9 with p = (0.9, 0.1), log E e^x = mean + var/2 up to a
+    /// third cumulant of order 1e-27 (mean = 0.8e-9, var = 0.36e-18).
+    #[test]
+    fn off_support_infinity_keeps_tiny_spread_precision() {
+        let (a, b) = (1e-9, -1e-9);
+        let mean = 0.9 * a + 0.1 * b;
+        let var = 0.9 * a * a + 0.1 * b * b - mean * mean;
+        let exact = mean + var / 2.0;
+        let l = log_expect_exp(&[0.9, 0.1, 0.0], &[a, b, f64::INFINITY]);
+        assert!(((l - exact) / exact).abs() < 1e-12, "{l} vs {exact}");
+    }
+
+    /// Pins `pj > 0.0` in the plain (fallback) loop at the kernel itself (the mutant `>=` is
+    /// also caught, less directly, by the fast backup's comparison in `kernel`): with almost
+    /// no mass at the maximum the fallback runs, and an off-support +∞ would make its sum
+    /// NaN. Expected:
+    /// log(1e-20·e^0 + (1 − 1e-20)·e^{−1000}) = ln 1e-20 (e^{−1000} underflows to 0).
+    #[test]
+    fn off_support_infinity_is_ignored_by_the_plain_form() {
+        let l = log_expect_exp(&[1e-20, 1.0 - 1e-20, 0.0], &[0.0, -1000.0, f64::INFINITY]);
+        assert!((l - 1e-20f64.ln()).abs() < 1e-12, "{l}");
+    }
+}

@@ -435,3 +435,27 @@ pub fn posterior_policy(mdp: &TabularMdp, pi: ArrayView2<f64>, q: ArrayView2<f64
     }
     out
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `w > 0.0` → `w >= 0.0` in `posterior_policy`: an action the prior never takes
+    /// keeps posterior 0 however large its Q, where 0·e^{1000 − log Z} would be 0·∞ = NaN.
+    /// Expected: π(·|S) = (1, 0), Q(S,·) = (0, 1000) ⇒ q(·|S) = (1·e⁰, 0)/(1·e⁰) = (1, 0).
+    #[test]
+    fn posterior_policy_keeps_zero_prior_actions_at_zero() {
+        let mdp = risky_arm();
+        let mut pi = Array2::from_elem((6, 2), 0.5);
+        pi[[0, 0]] = 1.0;
+        pi[[0, 1]] = 0.0;
+        let mut q = Array2::zeros((6, 2));
+        q[[0, 1]] = 1000.0;
+        let post = posterior_policy(&mdp, pi.view(), q.view());
+        assert!((post[[0, 0]] - 1.0).abs() < 1e-15, "{}", post[[0, 0]]);
+        assert_eq!(post[[0, 1]].to_bits(), 0f64.to_bits(), "{}", post[[0, 1]]);
+    }
+}

@@ -291,3 +291,40 @@ fn to_array2(rows: &[Vec<f64>], field: &str) -> Result<Array2<f64>> {
     }
     Ok(arr)
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `1.0 / a_count` → `1.0 % a_count` or `1.0 * a_count` in `checked_rows`: a
+    /// terminal state's row is not read from the input but stored as uniform, 1/A = 1/2 on
+    /// the risky arm (states 3, 4, 5 are terminal), whatever the input holds there.
+    #[test]
+    fn terminal_rows_are_stored_uniform() {
+        let mdp = risky_arm();
+        let mut probs = Array2::from_elem((6, 2), 0.5);
+        for s in 3..6 {
+            probs[[s, 0]] = 7.0; // not a probability: ignored for a terminal state
+            probs[[s, 1]] = -1.0;
+        }
+        let policy = Policy::stationary(&mdp, probs).expect("non-terminal rows are valid");
+        for s in 3..6 {
+            for a in 0..2 {
+                assert!((policy.at(0)[[s, a]] - 0.5).abs() < 1e-15, "π({a}|{s}) = {}", policy.at(0)[[s, a]]);
+            }
+        }
+    }
+
+    /// Kills `block.dim() != …` → `==` in `from_json_str`: a T×S×A file whose block has one
+    /// row instead of S must be a shape error, not a panic in `assign`.
+    #[test]
+    fn time_dependent_json_with_a_short_block_is_a_shape_error() {
+        let mdp = risky_arm().with_horizon(Some(2)).expect("T = 2 is valid");
+        let text = "[[[0.5, 0.5]], [[0.5, 0.5]]]";
+        let err = Policy::from_json_str(&mdp, text, "policy.json");
+        assert!(matches!(err, Err(Error::Shape { expected: 6, found: 1, .. })), "{err:?}");
+    }
+}

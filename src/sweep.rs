@@ -182,3 +182,39 @@ pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions
     }
     Ok(Sweep { state, points, switches })
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm;
+
+    /// Kills `check_state` → `Ok(())` and `state < n` → `state <= n`: the risky arm has six
+    /// states (0…5), so state 6 is an `InvalidParameter` error for a point and for a sweep,
+    /// not an out-of-bounds panic, and state 5 is accepted.
+    #[test]
+    fn the_state_after_the_last_is_an_error_not_a_panic() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        assert!(matches!(sweep_point(&mdp, 6, 1.0, options), Err(Error::InvalidParameter { .. })));
+        assert!(matches!(sweep(&mdp, 6, &[1.0, 2.0], options), Err(Error::InvalidParameter { .. })));
+        assert!(sweep_point(&mdp, 5, 1.0, options).is_ok());
+    }
+
+    /// Kills the mutants that skip the polish on the sign of Q*(s,from) − Q*(s,to)
+    /// (`q[from] − q[to]` → `+` or `/`, the bracket widened the wrong way): the first
+    /// bisection, on the greedy action, stops where `left` comes within the tie margin
+    /// TIE·|Q| ≈ 1e-12 × 2.2 of `right`, before the switch, off by margin / |d(Q_left −
+    /// Q_right)/dβ| = 2.2e-12 / (4/β*²) ≈ 2.8e-12. The closed form is β* = 5/ln 9 (from
+    /// e^{−5/β} = 0.9·e^{−10/β} + 0.1, see `envs::risky_arm`); the polish finds it to the
+    /// rounding of Q (a few 1e-16), so 1e-13 separates the two.
+    #[test]
+    fn the_polished_switch_matches_the_closed_form_beyond_the_tie_margin() {
+        let mdp = risky_arm::risky_arm();
+        let grid = [1.0, 10.0];
+        let result = sweep(&mdp, risky_arm::S, &grid, SolveOptions::default()).expect("solvable");
+        let [switch] = result.switches.as_slice() else { panic!("one switch: {:?}", result.switches) };
+        let exact = 5.0 / 9f64.ln();
+        assert!((switch.beta - exact).abs() < 1e-13, "{} vs {exact}", switch.beta);
+    }
+}
