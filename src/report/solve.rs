@@ -121,7 +121,7 @@ impl SolveReport {
     /// [`Error::Overflow`] if the expected return leaves f64's range (rewards/(1 − γ) > 1e308).
     pub fn new(mdp: &TabularMdp, solution: &Solution, objective: Objective) -> Result<Self> {
         let b = solution.beta();
-        let mut report = match solution {
+        let report = match solution {
             Solution::Stationary(sol) => {
                 let Policy::Stationary(pi) = &sol.policy else {
                     unreachable!("stationary solutions have stationary policies")
@@ -177,7 +177,6 @@ impl SolveReport {
             // The risk-neutral reference (β = ∞) overflows first: rewards/(1 − γ) beyond f64.
             return Err(Error::Overflow { beta: f64::INFINITY });
         }
-        report.objective = objective;
         Ok(report)
     }
 
