@@ -366,6 +366,20 @@ mod mutation_tests {
     use super::*;
     use crate::envs::risky_arm;
 
+    /// Kills `a + (b − a)·i/(n − 1)` → `a·…` and `n + 1` in `log_grid`: the grid is log-spaced
+    /// with both ends included — 10^k for k = −3..7 on [1e-3, 1e7] with 11 points.
+    #[test]
+    fn log_grid_is_evenly_spaced_in_log_beta() {
+        let grid = log_grid(1e-3, 1e7, 11).expect("valid range");
+        assert_eq!(grid.len(), 11);
+        for (k, beta) in grid.iter().enumerate() {
+            let exact = 10f64.powi(k as i32 - 3);
+            assert!((beta - exact).abs() <= 1e-13 * exact, "point {k}: {beta} vs {exact}");
+        }
+        let three = log_grid(1.0, 100.0, 3).expect("valid range");
+        assert!((three[1] - 10.0).abs() <= 1e-13 * 10.0, "{three:?}");
+    }
+
     /// Kills `sol.v.row(t + 1)` → `row(t - 1)` and `row(t * 1)` in `kl_at` with a horizon (no
     /// test called it on one): the posterior dynamics at step t tilt by V_{t+1}. On the risky
     /// arm with T = 2 only `right` at S is stochastic. At t = 0 it tilts by V₁(A) = −10/β,
