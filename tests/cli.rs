@@ -2,33 +2,20 @@
 //! every bad input gets one line on stderr, exit status 2, and no panic.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+mod process;
+
+use std::process::Command;
+
+use process::{assert_clean_failure, riskmdp};
 
 use serde_json::Value;
 
 const ARM: &str = "examples/mdps/risky_arm.json";
 
-fn riskmdp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_riskmdp"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs")
-}
-
 fn json_of(args: &[&str]) -> Value {
     let out = riskmdp(args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
-
-fn assert_clean_failure(args: &[&str], needle: &str) {
-    let out = riskmdp(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(stderr.contains(needle), "{args:?}: `{needle}` not in {stderr}");
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {

@@ -1,27 +1,11 @@
 //! `riskmdp learn`, end to end: the same seed prints the same bytes, the JSON report has the
 //! keys the figures read, and bad input gets one line on stderr, exit status 2, no panic.
 
-use std::process::{Command, Output};
+mod process;
+
+use process::{assert_clean_failure, riskmdp};
 
 use serde_json::Value;
-
-fn riskmdp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_riskmdp"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs")
-}
-
-fn assert_clean_failure(args: &[&str], needle: &str) {
-    let out = riskmdp(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(stderr.contains(needle), "{args:?}: `{needle}` not in {stderr}");
-}
 
 const RUN: [&str; 9] = ["learn", "--env", "cliff", "--algo", "beta-vmbpo", "--episodes", "30", "--seed", "5"];
 
