@@ -3,6 +3,7 @@
 //!
 //! * [`beta_sweep`] — Fig. 1 style: certainty equivalents and posterior dynamics against β.
 //! * [`gridworld`] — Fig. 2 style: dynamics as arrows on a grid, greedy paths.
+//! * [`curves`] — Figs. 3 and 6 style: line charts with bands side by side (learning curves).
 //!
 //! The output format follows the file extension (`.png` or `.svg`). Every figure is drawn in
 //! memory first and written atomically (a temporary file renamed into place): a failure never
@@ -17,6 +18,7 @@ use plotters::style::FontStyle;
 use crate::error::{Error, Result};
 
 pub mod beta_sweep;
+pub mod curves;
 pub mod gridworld;
 
 /// The bundled font (DejaVu Sans; licence in `assets/fonts/DejaVuSans-LICENSE.txt`).
