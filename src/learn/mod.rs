@@ -11,6 +11,7 @@
 //! * [`model`] — the environment buffer: counts, prior and variational dynamics.
 //! * [`predict`] — where β should settle: the exact root of KL̂_β = ε on the empirical model.
 //! * [`config`] — every hyperparameter, with its default.
+//! * [`seeds`] — many seeds in parallel, and their mean curve.
 //!
 //! # Return
 //!
@@ -24,11 +25,12 @@
 //!   environment step; the closed-form minimisers replace gradient steps on Eqs. 10, 11, 13, 14.
 //! * The KL term of the critic target is discounted with the next value (γ outside the log,
 //!   [`crate::losses`]); MnM's reference code adds it undiscounted.
-//! * [`predict`] needs every action tried in every state the data left (true on the risky arm
-//!   and the MnM gridworld after a few thousand episodes, not on the cliff gridworld, whose
-//!   corner by the goal is rarely reached).
-//! * Not yet: the figures (Figs. 3, 6 and return/β against ε, `examples/learning_curves.rs`,
-//!   seeds in parallel) and the README findings.
+//! * [`predict`] needs every action tried in every state the data left: true after a few
+//!   thousand episodes on the risky arm, the MnM gridworld, and the cliff gridworld with the
+//!   optimistic settings of `examples/learning_curves.rs`; otherwise it names an untried pair.
+//!
+//! Figs. 3 and 6 and the ε figure are `examples/learning_curves.rs` (seeds in parallel through
+//! [`learn_seeds`], curves through [`Band`]); what reproduces is in `docs/learning.md`.
 //!
 //! # Examples
 //! VMBPO (β = 1) learns the gamble on the risky arm (expected return −9), Q-learning the sure
@@ -63,12 +65,14 @@ pub mod mnm;
 pub mod model;
 pub mod predict;
 pub mod q_learning;
+pub mod seeds;
 pub mod vmbpo;
 
 pub use beta_vmbpo::VariationalLearner;
 pub use config::{LearnConfig, RolloutStart};
 pub use model::EmpiricalModel;
 pub use q_learning::QLearner;
+pub use seeds::{Band, learn_seeds};
 
 /// The four learners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
