@@ -149,7 +149,7 @@ fn text(r: &LearnReport, seed: u64) -> String {
         .collect();
     out.push_str(&table(header, rows));
     if stride > 1 {
-        out.push_str(&format!("\n(every {stride}th measurement; --json for all {n})"));
+        out.push_str(&format!("\n(one measurement in {stride} shown; --json for all {n})"));
     }
     out
 }
