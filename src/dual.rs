@@ -425,6 +425,10 @@ mod mutation_tests {
             (DualDescent { lr: f64::INFINITY, ..ok }, "lr"),
             (DualDescent { beta_min: 0.0, ..ok }, "beta_min"),
             (DualDescent { beta_min: 2e7, ..ok }, "beta_min"),
+            (DualDescent { steps: MAX_DESCENT_STEPS + 1, ..ok }, "steps"),
+            // Exactly the cap is allowed, so the error is the next check's (kills `steps >
+            // MAX_DESCENT_STEPS` → `>=` without running 10⁶ solves).
+            (DualDescent { steps: MAX_DESCENT_STEPS, lr: 0.0, ..ok }, "lr"),
         ] {
             let path = dual_descent(&mdp, settings, options);
             assert!(
