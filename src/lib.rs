@@ -45,6 +45,8 @@
 //!   Algorithm 1 in tabular form: β-VMBPO, VMBPO, Q-learning and MnM learners that sample.
 //! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff
 //!   gridworlds (Fig. 2).
+//! * [`continuous`] — continuous control (App. C): MountainCarContinuous-v0 and Pendulum-v1 in
+//!   pure Rust, to gymnasium's arithmetic, behind the [`continuous::env::Env`] trait.
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
 //!   bugs that must fail them.
 //! * [`plot`] — the figures, PNG and SVG, with a bundled font.
@@ -79,6 +81,7 @@ pub mod sweep;
 pub mod learn;
 pub mod losses;
 
+pub mod continuous;
 pub mod envs;
 
 pub mod verify;
