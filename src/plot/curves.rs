@@ -96,8 +96,8 @@ pub struct Panel {
 /// # Errors
 /// [`Error::InvalidParameter`] for no panel, a series whose `x`, `y` and band lengths differ, a
 /// panel without a finite point (or, on a log axis, without a positive one), or a path with
-/// another extension; [`Error::Io`](crate::Error::Io) if the file cannot be written (nothing
-/// is left behind); [`Error::Plot`](crate::Error::Plot) if drawing fails.
+/// another extension; [`Error::Io`] if the file cannot be written (nothing
+/// is left behind); [`Error::Plot`] if drawing fails.
 pub fn save(panels: &[Panel], title: &str, path: &Path) -> Result<()> {
     let bad = |message: String| Err(Error::InvalidParameter { name: "plot".into(), message });
     if panels.is_empty() {
