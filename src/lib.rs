@@ -81,6 +81,8 @@ pub mod losses;
 
 pub mod envs;
 
+pub mod continuous;
+
 pub mod verify;
 
 pub mod plot;
