@@ -2,4 +2,6 @@
 //! networks, and the environments. The tensor parts are behind the cargo feature `candle`.
 
 #[cfg(feature = "candle")]
+pub mod nets;
+#[cfg(feature = "candle")]
 pub mod tensor;
