@@ -231,6 +231,27 @@ pub fn softplus(x: &Tensor) -> Result<Tensor> {
     x.relu()? + tail
 }
 
+/// Log-density of `y` under independent Gaussians, summed over the last dimension: the
+/// `log p_θ(s', r|s, a)` of Eq. (10) and `log q_φ` of Eq. (11) for one ensemble member.
+///
+/// # Formula
+///
+/// ```text
+/// log N(y; μ, σ²) = Σ_d [ −½·(y_d − μ_d)²·e^{−log σ²_d} − ½·log σ²_d − ln √(2π) ]
+/// ```
+///
+/// `mean`, `log_var` of shape (…, D); `y` of the same shape or broadcastable to it (one target
+/// batch (B, D) for all members (E, B, D)). The result has shape (…).
+///
+/// # Errors
+///
+/// Shapes that do not broadcast, or dtypes that do not match.
+pub fn gaussian_log_density(mean: &Tensor, log_var: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let squared = mean.broadcast_sub(y)?.sqr()?;
+    let scaled = (squared * log_var.neg()?.exp()?)?;
+    ((scaled + log_var)?.affine(-0.5, -LN_SQRT_2PI))?.sum(D::Minus1)
+}
+
 /// A tanh-squashed Gaussian action and its log-density.
 #[derive(Debug, Clone)]
 pub struct SquashedSample {
@@ -567,5 +588,16 @@ impl Ensemble {
         let upper = self.max_log_var.broadcast_sub(&softplus(&self.max_log_var.broadcast_sub(&raw)?)?)?;
         let log_var = self.min_log_var.broadcast_add(&softplus(&upper.broadcast_sub(&self.min_log_var)?)?)?;
         Ok((mean, log_var))
+    }
+
+    /// `log p(y | x)` of each member and sample, shape (E, B): [`gaussian_log_density`] of
+    /// [`Ensemble::forward`]. `y` = [reward, Δobs] of shape (E, B, out) or (B, out).
+    ///
+    /// # Errors
+    ///
+    /// Shapes or dtypes that do not match.
+    pub fn log_likelihood(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let (mean, log_var) = self.forward(x)?;
+        gaussian_log_density(&mean, &log_var, y)
     }
 }
