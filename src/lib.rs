@@ -46,7 +46,8 @@
 //! * [`envs`] — the paper's environments: the risky arm (Fig. 1), the MnM and cliff
 //!   gridworlds (Fig. 2).
 //! * [`continuous`] — continuous control (App. C): MountainCarContinuous-v0 and Pendulum-v1 in
-//!   pure Rust, to gymnasium's arithmetic, behind the [`continuous::env::Env`] trait.
+//!   pure Rust, to gymnasium's arithmetic, behind the [`continuous::env::Env`] trait; with the
+//!   cargo feature `candle`, the losses on tensors and the networks.
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
 //!   bugs that must fail them.
 //! * [`plot`] — the figures, PNG and SVG, with a bundled font.
@@ -81,8 +82,9 @@ pub mod sweep;
 pub mod learn;
 pub mod losses;
 
-pub mod continuous;
 pub mod envs;
+
+pub mod continuous;
 
 pub mod verify;
 
