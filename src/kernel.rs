@@ -233,6 +233,28 @@ mod tests {
         }
     }
 
+    /// A model large enough that a sweep is split into several rayon tasks (300 states ×
+    /// 4 actions: 218 rows per task, 6 tasks dense, 4 sparse): every task must read its own
+    /// rows of P. Kills `first = chunk * chunk_rows` → `/` (every task but the first would
+    /// read the first task's rows), which the 37-state models above, one task each, miss.
+    #[test]
+    fn a_sweep_split_into_several_tasks_matches_the_plain_backup() {
+        for sparse in [false, true] {
+            let mdp = random_mdp(11, 300, 4, 10.0, sparse);
+            let chunk_rows = rows_per_task(&mdp).next_multiple_of(GROUP);
+            assert!(300 * 4 / chunk_rows >= 3, "{chunk_rows} rows per task leave too few tasks");
+            let beta = Beta::new(2.0).unwrap();
+            let v: Vec<f64> = (0..300).map(|j| ((j * 7919) % 300) as f64 / 30.0).collect();
+            let plain = backup(&mdp, beta, ndarray::ArrayView1::from(&v));
+            let mut fast = vec![0.0; 300 * 4];
+            backup_into(&mdp, beta, &v, &mut fast);
+            let scale = plain.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            for (k, (x, y)) in plain.iter().zip(&fast).enumerate() {
+                assert!((x - y).abs() <= 1e-14 * scale, "sparse {sparse}, row {k}: {x} vs {y}");
+            }
+        }
+    }
+
     #[test]
     fn grouped_dots_match_single_dots() {
         let w: Vec<f64> = (0..103).map(|i| (i as f64).cos()).collect();
