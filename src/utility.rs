@@ -646,3 +646,27 @@ pub fn elbo_stationary(
         .ok_or_else(|| Error::Unsupported { what: "elbo_stationary: singular system".into() })?;
     Ok(Array1::from_iter((0..s_count).map(|s| if minus_inf[s] { f64::NEG_INFINITY } else { l[s] })))
 }
+
+/// Tests written for mutants that `scripts/mutants.sh src/utility.rs` found missed
+/// (docs/mutation-testing.md); each checks a value computed by hand.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::risky_arm::{self, RIGHT, S};
+
+    /// Kills `pj > 0.0` → `pj >= 0.0` in `exponential_utility`: the risky arm's dense rows hold
+    /// zeros, and a zero-probability branch is no trajectory. Gambling from S with horizon 2
+    /// has exactly two (S → A, S → B, then terminal), so a limit of 2 suffices and 1 does not.
+    #[test]
+    fn only_trajectories_of_positive_probability_are_enumerated() {
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).unwrap();
+        let gamble = Policy::deterministic(&mdp, &[RIGHT; 6]).unwrap();
+        let beta = Beta::new(2.0).unwrap();
+        let u = exponential_utility(&mdp, beta, &gamble, S, 2).unwrap();
+        assert_eq!(u.trajectories, 2);
+        assert!(matches!(
+            exponential_utility(&mdp, beta, &gamble, S, 1),
+            Err(Error::TooManyTrajectories { limit: 1 })
+        ));
+    }
+}
