@@ -664,9 +664,48 @@ mod mutation_tests {
         let beta = Beta::new(2.0).unwrap();
         let u = exponential_utility(&mdp, beta, &gamble, S, 2).unwrap();
         assert_eq!(u.trajectories, 2);
-        assert!(matches!(
-            exponential_utility(&mdp, beta, &gamble, S, 1),
-            Err(Error::TooManyTrajectories { limit: 1 })
-        ));
+        assert!(matches!(exponential_utility(&mdp, beta, &gamble, S, 1), Err(Error::TooManyTrajectories { limit: 1 })));
+    }
+
+    /// Kills the arithmetic mutants of the mean and variance in `exponential_utility` (only
+    /// the doc test checked them, on the gamble, where `p + r` happens to sum to the same −9).
+    /// The uniform policy on the risky arm with horizon 2, by hand: `left` (1/2) pays −5 and
+    /// ends; `right` (1/2) reaches A (0.9), which pays −10 whichever action, or B (0.1), which
+    /// pays 0. Returns −5, −10, 0 w.p. 0.5, 0.45, 0.05 (five trajectories: one per action at
+    /// A and at B): mean −7, variance 0.5·2² + 0.45·3² + 0.05·7² = 8.5,
+    /// certainty equivalent 2·ln(0.5·e^−2.5 + 0.45·e^−5 + 0.05) at β = 2.
+    #[test]
+    fn mean_variance_and_certainty_equivalent_of_a_mixed_policy_match_the_hand_computation() {
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).unwrap();
+        let u = exponential_utility(&mdp, Beta::new(2.0).unwrap(), &Policy::uniform(&mdp), S, 100).unwrap();
+        assert_eq!(u.trajectories, 5);
+        assert!((u.mean + 7.0).abs() < 1e-12, "{}", u.mean);
+        assert!((u.variance - 8.5).abs() < 1e-12, "{}", u.variance);
+        let closed = 2.0 * (0.5 * (-2.5f64).exp() + 0.45 * (-5.0f64).exp() + 0.05).ln();
+        assert!((u.certainty_equivalent - closed).abs() < 1e-12);
+        assert!((u.log_marginal - closed / 2.0).abs() < 1e-12);
+    }
+
+    /// Kills `(r − mean)·(r − mean)` → `(r + mean)·(r − mean)` (either factor) in the variance:
+    /// Σ p·(r² − mean²) = E[R²] − mean² is the variance too, but with catastrophic cancellation.
+    /// The same model with 10¹² added to both rewards at S: the returns are 10¹² − 5,
+    /// 10¹² − 10 and 10¹², the variance still 8.5 (a shift does not change it). The mean is
+    /// off by an ulp of 10¹² (~1e-4), which enters (r − mean)² only to second order (~1e-8);
+    /// the terms p·(r + mean)·(r − mean) are ~10¹² each, and their cancellation leaves errors
+    /// of ~1e-4. Measured: either mutant gives 8.50024 or 8.49976; the code 8.5 within 1e-6.
+    #[test]
+    fn the_variance_of_shifted_returns_has_no_cancellation() {
+        let text = r#"{ "states": ["S", "A", "B", "C", "D", "L"], "actions": ["left", "right"],
+            "gamma": 1, "horizon": 2, "terminal": [false, false, false, true, true, true],
+            "transitions": [
+                [[0, 0, 0, 0, 0, 1], [0, 0.9, 0.1, 0, 0, 0]],
+                [[0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 0, 0]], [[0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 1, 0]],
+                [[0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 0, 0]], [[0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 1, 0]],
+                [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]]],
+            "rewards": [[999999999995, 1000000000000], [-10, -10], [0, 0], [0, 0], [0, 0], [0, 0]] }"#;
+        let mdp = TabularMdp::from_json_str(text, "shifted risky arm").unwrap();
+        let u = exponential_utility(&mdp, Beta::new(2.0).unwrap(), &Policy::uniform(&mdp), S, 100).unwrap();
+        assert!((u.mean - (1e12 - 7.0)).abs() < 1e-3, "{}", u.mean);
+        assert!((u.variance - 8.5).abs() < 1e-6, "{}", u.variance);
     }
 }
