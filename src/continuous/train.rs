@@ -11,7 +11,7 @@
 //! # One environment step
 //!
 //! ```text
-//! a ∼ π_κ(·|s)  (uniform during the warm-up);  s', r from the REAL environment;  D_env ← (s,a,s',r)
+//! a ∼ π_κ(·|s)  (during the warm-up: uniform, held `warmup_action_repeat` steps);  s', r from the REAL environment;  D_env ← (s,a,s',r)
 //! after the warm-up:
 //!   every `model_every` steps (model-based):  fit p_θ (Eq. 10); fit q_φ (Eq. 11, the TD
 //!     weights from the current critic and β); `rollouts` rollouts into D_model; KL = mean log q/p
@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
-use rand::{Rng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -472,9 +472,13 @@ impl Learner {
         let mut episodes = 0;
         let mut records = Vec::new();
         let last = self.step + steps;
+        let mut warmup_action: Vec<f32> = Vec::new();
         for _ in 0..steps {
             let action: Vec<f32> = if self.step < self.config.warmup_steps {
-                (0..self.action_dim).map(|_| self.rng.random::<f32>() * 2.0 - 1.0).collect()
+                if self.step.is_multiple_of(self.config.warmup_action_repeat) || warmup_action.is_empty() {
+                    warmup_action = (0..self.action_dim).map(|_| self.rng.random::<f32>() * 2.0 - 1.0).collect();
+                }
+                warmup_action.clone()
             } else {
                 self.agent.act(&obs, &mut self.rng)?
             };
@@ -792,9 +796,4 @@ pub fn evaluate(checkpoint: &Path, episodes: usize, seed: u64) -> Result<Evaluat
     }
     let mean_return = returns.iter().sum::<f64>() / episodes.max(1) as f64;
     Ok(Evaluation { env: learner.env_kind, algo: learner.algo, step: learner.step, returns, terminated, mean_return })
-}
-
-/// Draws a uniform action in (−1, 1)ᴬ; kept for callers that explore by hand.
-pub fn uniform_action(action_dim: usize, rng: &mut impl Rng) -> Vec<f32> {
-    (0..action_dim).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
 }
