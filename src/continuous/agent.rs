@@ -1,0 +1,307 @@
+//! The actor-critic of continuous β-VMBPO (Eqs. 12–14, App. C.1–C.3) and of the SAC baseline:
+//! twin critics Q₂ in reward units with soft targets, the variational policy q_ω, and the prior
+//! policy π_κ, copied from q_ω after every actor step.
+//!
+//! # One update on a minibatch from D_model
+//!
+//! ```text
+//! a' ∼ q_ω(·|s'),  V₂'(s') = min(Q₂'₁, Q₂'₂)(s', a') − α_c·log q_ω(a'|s')     (α_c: critic_entropy)
+//! critic:  y = r + γ·(d·V₂'(s') − β·log(q/p))      losses::critic_target   (Eq. 12, App. C.3)
+//!          J(ψ) = (Q₂₁(s,a) − y)² + (Q₂₂(s,a) − y)²  losses::critic_loss   (twin critics)
+//! actor:   a ∼ q_ω(·|s),  J(ω) = log q_ω(a|s) − min Q₂(s,a)/β − log π_κ(a|s)
+//!                                                  losses::variational_policy_loss (Eq. 13)
+//! κ ← ω  (Eq. 14: the minimiser of the prior-policy loss),   ψ' ← τ·ψ + (1 − τ)·ψ'
+//! ```
+//!
+//! `d` = 1 − terminated; the stored `log q/p` is 0 unless `critic_log_ratio` is set (App. C.1
+//! removes the term). SAC replaces the two losses by [`sac_critic_target`] and
+//! [`sac_policy_loss`], with the same networks and schedule.
+
+use candle_core::{D, Device, Result, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use rand::Rng;
+
+use super::buffer::TensorBatch;
+use super::config::TrainConfig;
+use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal};
+use super::tensor::Batch;
+use crate::losses::{Numeric, critic_loss, critic_target, variational_policy_loss};
+
+/// SAC's critic target: the soft Bellman backup with temperature α.
+///
+/// # Formula
+///
+/// ```text
+/// y = r + γ·d·( min Q'(s', a') − α·log π(a'|s') ),   a' ∼ π(·|s')
+/// ```
+///
+/// `d` = 1 − terminated. With α = 0 it is the clipped double-Q target.
+pub fn sac_critic_target<T: Numeric>(r: T, not_done: T, q_next: T, log_pi_next: T, alpha: f64, gamma: f64) -> T {
+    r + (not_done * (q_next - log_pi_next.scale(alpha))).scale(gamma)
+}
+
+/// SAC's policy loss.
+///
+/// # Formula
+///
+/// ```text
+/// J(π) = E_{s ∼ D} E_{a ∼ π}[ α·log π(a|s) − min Q(s,a) ]
+/// ```
+pub fn sac_policy_loss<T: Numeric>(log_pi: T, q: T, alpha: f64) -> T {
+    (log_pi.scale(alpha) - q).mean()
+}
+
+/// Which losses an update minimises.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// β-VMBPO and VMBPO: Eqs. 12–13 at this β.
+    Variational {
+        /// The risk parameter β (1 for VMBPO).
+        beta: f64,
+        /// Keep −β·log(q/p) in the target (App. C.1 removes it).
+        log_ratio: bool,
+        /// Entropy weight in the next value, reward units (App. C.1's option).
+        entropy: f64,
+    },
+    /// SAC and MBPO: the entropy-regularised losses with temperature α.
+    Sac {
+        /// The temperature α.
+        alpha: f64,
+    },
+}
+
+/// What one update measured.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct UpdateStats {
+    /// Critic loss (both critics summed).
+    pub critic_loss: f64,
+    /// Actor loss.
+    pub actor_loss: f64,
+}
+
+/// Actor, prior policy, twin critics, target critics and their optimisers.
+pub struct Agent {
+    action_dim: usize,
+    actor_vars: VarMap,
+    actor: GaussianActor,
+    prior_vars: VarMap,
+    prior: GaussianActor,
+    critic_vars: VarMap,
+    critic: TwinCritic,
+    target_vars: VarMap,
+    target: TwinCritic,
+    actor_opt: AdamW,
+    critic_opt: AdamW,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent").field("actor", &self.actor).field("critic", &self.critic).finish_non_exhaustive()
+    }
+}
+
+fn adam(varmap: &VarMap, lr: f64) -> Result<AdamW> {
+    let vars = sorted_vars(varmap).into_iter().map(|(_, v)| v).collect();
+    // candle's AdamW decays weights by 0.01 by default; the paper's Adam does not.
+    AdamW::new(vars, ParamsAdamW { lr, weight_decay: 0.0, ..ParamsAdamW::default() })
+}
+
+/// κ ← ω: every variable of `from` copied into `to`, paired by name.
+fn hard_copy(from: &VarMap, to: &VarMap) -> Result<()> {
+    for ((name, source), (to_name, dest)) in sorted_vars(from).iter().zip(&sorted_vars(to)) {
+        if name != to_name {
+            candle_core::bail!("hard copy pairs {name} with {to_name}")
+        }
+        dest.set(&source.as_detached_tensor().copy()?)?;
+    }
+    Ok(())
+}
+
+impl Agent {
+    /// Fresh networks (Table 1's sizes from `config`), weights from `rng`: actor ω, then the
+    /// critics; π_κ and the target critics start as copies.
+    ///
+    /// # Errors
+    /// A candle error building the networks.
+    pub fn new(obs_dim: usize, action_dim: usize, config: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
+        let actor_vars = VarMap::new();
+        let actor = GaussianActor::init(&actor_vars, "actor", obs_dim, action_dim, &config.actor_hidden, rng)?;
+        let prior_vars = copy_varmap(&actor_vars)?;
+        let prior = GaussianActor::load(&prior_vars, "actor", obs_dim, action_dim, &config.actor_hidden)?;
+        let critic_vars = VarMap::new();
+        let critic = TwinCritic::init(&critic_vars, "critic", obs_dim, action_dim, &config.critic_hidden, rng)?;
+        let target_vars = copy_varmap(&critic_vars)?;
+        let target = TwinCritic::load(&target_vars, "critic", obs_dim, action_dim, &config.critic_hidden)?;
+        Ok(Agent {
+            action_dim,
+            actor_opt: adam(&actor_vars, config.actor_lr)?,
+            critic_opt: adam(&critic_vars, config.critic_lr)?,
+            actor_vars,
+            actor,
+            prior_vars,
+            prior,
+            critic_vars,
+            critic,
+            target_vars,
+            target,
+        })
+    }
+
+    /// The variational policy q_ω.
+    #[must_use]
+    pub fn actor(&self) -> &GaussianActor {
+        &self.actor
+    }
+
+    /// The prior policy π_κ (equal to q_ω after every update).
+    #[must_use]
+    pub fn prior(&self) -> &GaussianActor {
+        &self.prior
+    }
+
+    /// The critics Q₂.
+    #[must_use]
+    pub fn critic(&self) -> &TwinCritic {
+        &self.critic
+    }
+
+    /// The target critics Q₂'.
+    #[must_use]
+    pub fn target(&self) -> &TwinCritic {
+        &self.target
+    }
+
+    /// The variables by group, for checkpoints: `actor`, `prior`, `critic`, `target`.
+    #[must_use]
+    pub fn varmaps(&self) -> [(&'static str, &VarMap); 4] {
+        [
+            ("actor", &self.actor_vars),
+            ("prior", &self.prior_vars),
+            ("critic", &self.critic_vars),
+            ("target", &self.target_vars),
+        ]
+    }
+
+    /// An action in (−1, 1)ᴬ drawn from the prior policy π_κ (the behaviour of Algorithm 1).
+    ///
+    /// # Errors
+    /// `obs` of the wrong length.
+    pub fn act(&self, obs: &[f32], rng: &mut impl Rng) -> Result<Vec<f32>> {
+        let s = Tensor::from_slice(obs, (1, obs.len()), &Device::Cpu)?;
+        let noise = standard_normal(rng, &[1, self.action_dim])?;
+        self.prior.sample(&s, &noise)?.action.flatten_all()?.to_vec1()
+    }
+
+    /// The deterministic action `tanh μ_ω(s)` (evaluation episodes).
+    ///
+    /// # Errors
+    /// `obs` of the wrong length.
+    pub fn act_deterministic(&self, obs: &[f32]) -> Result<Vec<f32>> {
+        let s = Tensor::from_slice(obs, (1, obs.len()), &Device::Cpu)?;
+        self.actor.mode(&s)?.flatten_all()?.to_vec1()
+    }
+
+    /// `(min Q₂'(s', a'), log q_ω(a'|s'))` for `a' ∼ q_ω(·|s')`, each (B), no gradient; draws
+    /// the noise (B, A) from `rng`.
+    fn next_action_value(&self, next_obs: &Tensor, rng: &mut impl Rng) -> Result<(Tensor, Tensor)> {
+        let b = next_obs.dim(0)?;
+        let sample = self.actor.sample(next_obs, &standard_normal(rng, &[b, self.action_dim])?)?;
+        let q = self.target.min(next_obs, &sample.action)?;
+        Ok((q.detach(), sample.log_prob.detach()))
+    }
+
+    /// The critic target y of a minibatch, shape (B), no gradient (see the [module
+    /// docs](self)); draws a' with noise (B, A) from `rng`.
+    ///
+    /// # Errors
+    /// Shapes that do not match.
+    pub fn critic_target(
+        &self,
+        batch: &TensorBatch,
+        objective: Objective,
+        gamma: f64,
+        rng: &mut impl Rng,
+    ) -> Result<Tensor> {
+        let (q_next, log_pi_next) = self.next_action_value(&batch.next_obs, rng)?;
+        let r = Batch::new(batch.reward.clone());
+        let target = match objective {
+            Objective::Variational { beta, log_ratio, entropy } => {
+                let v_next = ((q_next - log_pi_next.affine(entropy, 0.0)?)? * &batch.not_done)?;
+                let ratio = if log_ratio { batch.log_ratio.clone() } else { batch.log_ratio.zeros_like()? };
+                critic_target(r, Batch::new(v_next), Batch::new(ratio), beta, gamma)
+            }
+            Objective::Sac { alpha } => sac_critic_target(
+                r,
+                Batch::new(batch.not_done.clone()),
+                Batch::new(q_next),
+                Batch::new(log_pi_next),
+                alpha,
+                gamma,
+            ),
+        };
+        Ok(target.into_tensor()?.detach())
+    }
+
+    /// TD errors `δ = r + γ·d·V₂'(s') − min Q₂(s,a)` of a batch of real transitions, shape
+    /// (B): the input of the variational-dynamics weight (Eq. 11). No gradient.
+    ///
+    /// # Errors
+    /// Shapes that do not match.
+    pub fn td_errors(&self, batch: &TensorBatch, gamma: f64, rng: &mut impl Rng) -> Result<Tensor> {
+        let (q_next, _) = self.next_action_value(&batch.next_obs, rng)?;
+        let q = self.critic.min(&batch.obs, &batch.action)?.detach();
+        (batch.reward.clone() + ((q_next * &batch.not_done)? * gamma)?)? - q
+    }
+
+    /// One actor-critic update (see the [module docs](self)): critic step, actor step, κ ← ω,
+    /// soft target update.
+    ///
+    /// # Errors
+    /// Shapes that do not match, or a candle error.
+    pub fn update(
+        &mut self,
+        batch: &TensorBatch,
+        objective: Objective,
+        gamma: f64,
+        tau: f64,
+        rng: &mut impl Rng,
+    ) -> Result<UpdateStats> {
+        let y = self.critic_target(batch, objective, gamma, rng)?;
+        let (q1, q2) = self.critic.forward(&batch.obs, &batch.action)?;
+        let loss_c = (critic_loss(Batch::new(q1), Batch::new(y.clone())) + critic_loss(Batch::new(q2), Batch::new(y)))
+            .into_tensor()?;
+        self.critic_opt.backward_step(&loss_c)?;
+
+        let b = batch.obs.dim(0)?;
+        let sample = self.actor.sample(&batch.obs, &standard_normal(rng, &[b, self.action_dim])?)?;
+        let q = self.critic.min(&batch.obs, &sample.action)?;
+        let loss_a = match objective {
+            Objective::Variational { beta, .. } => {
+                let log_pi = self.prior.log_prob(&batch.obs, &sample.action)?;
+                variational_policy_loss(
+                    Batch::new(sample.log_prob),
+                    Batch::new(q.affine(1.0 / beta, 0.0)?),
+                    Batch::new(log_pi),
+                )
+            }
+            Objective::Sac { alpha } => sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), alpha),
+        }
+        .into_tensor()?;
+        self.actor_opt.backward_step(&loss_a)?;
+        hard_copy(&self.actor_vars, &self.prior_vars)?;
+        soft_update(&self.critic_vars, &self.target_vars, tau)?;
+        Ok(UpdateStats {
+            critic_loss: f64::from(loss_c.to_scalar::<f32>()?),
+            actor_loss: f64::from(loss_a.to_scalar::<f32>()?),
+        })
+    }
+
+    /// Actions of the deterministic actor for a batch of observations (B, O): (B, A).
+    ///
+    /// # Errors
+    /// Shapes that do not match.
+    pub fn act_batch_deterministic(&self, obs: &Tensor) -> Result<Tensor> {
+        let out = self.actor.mode(obs)?;
+        out.reshape((obs.dim(0)?, out.dim(D::Minus1)?))
+    }
+}

@@ -1,0 +1,187 @@
+//! Claim: the continuous training loop (Algorithm 1 and its baselines) is reproducible byte for
+//! byte from a seed, its checkpoints restore the same policy and learnt dynamics, its config
+//! round-trips through JSON and rejects a bad value by name, and β-VMBPO's critic target is
+//! `losses::critic_target` (Eq. 12, App. C.3) applied to the batch.
+#![cfg(feature = "candle")]
+
+use std::path::PathBuf;
+
+use candle_core::{DType, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use riskmdp::continuous::agent::{Agent, Objective};
+use riskmdp::continuous::buffer::{ReplayBuffer, Transition};
+use riskmdp::continuous::config::TrainConfig;
+use riskmdp::continuous::nets::standard_normal;
+use riskmdp::continuous::train::{Algo, Dynamics, EnvKind, LOG_FILE, Learner, evaluate, train};
+use riskmdp::losses;
+
+/// f32 network arithmetic against the same formula in f64 on the f32 values: a few f32 ulps.
+const F32_ROUTE: f64 = 1e-5;
+
+/// Tiny networks and schedule: a few hundred steps run in about a second.
+fn tiny() -> TrainConfig {
+    TrainConfig {
+        warmup_steps: 60,
+        eval_every: 100,
+        eval_episodes: 1,
+        model_every: 50,
+        rollouts: 64,
+        updates_per_step: 1,
+        ensemble_size: 3,
+        elites: 2,
+        dynamics_hidden: vec![8],
+        actor_hidden: vec![8],
+        critic_hidden: vec![8],
+        batch_size: 16,
+        dynamics_batch_size: 16,
+        dynamics_max_batches: 4,
+        beta0: 10.0,
+        beta_lr: 0.05,
+        ..TrainConfig::default()
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("candle_train").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn log_bytes(env: EnvKind, algo: Algo, seed: u64, name: &str) -> Vec<u8> {
+    let dir = scratch(name);
+    train(env, algo, &tiny(), 300, seed, Some(&dir), |_| {}).expect("tiny run trains");
+    std::fs::read(dir.join(LOG_FILE)).expect("log written")
+}
+
+#[test]
+fn same_seed_gives_the_same_log_bytes_and_another_seed_does_not() {
+    let first = log_bytes(EnvKind::MountainCar, Algo::BetaVmbpo, 7, "a");
+    let second = log_bytes(EnvKind::MountainCar, Algo::BetaVmbpo, 7, "b");
+    let other = log_bytes(EnvKind::MountainCar, Algo::BetaVmbpo, 8, "c");
+    assert_eq!(String::from_utf8_lossy(&first).lines().count(), 3, "evaluations at 100, 200, 300");
+    assert!(first == second, "same seed, different log");
+    assert!(first != other, "the seed does not reach the log");
+}
+
+#[test]
+fn the_four_learners_differ_only_where_the_algorithms_differ() {
+    let records = |algo| train(EnvKind::Pendulum, algo, &tiny(), 200, 3, None, |_| {}).expect("trains").records;
+    let beta = records(Algo::BetaVmbpo);
+    let vmbpo = records(Algo::Vmbpo);
+    let mbpo = records(Algo::Mbpo);
+    let sac = records(Algo::Sac);
+    // β-VMBPO moves β by the dual step; VMBPO keeps β = 1; the SAC losses have no β.
+    assert!(beta.iter().all(|r| r.beta.is_some_and(|b| (b - 10.0).abs() > 1e-6)), "{beta:?}");
+    assert!(vmbpo.iter().all(|r| r.beta.is_some_and(|b| (b - 1.0).abs() < 1e-15)));
+    assert!(mbpo.iter().chain(&sac).all(|r| r.beta.is_none() && r.kl.is_none()));
+    // Model-based learners fit p_θ; only the variational ones fit q_φ; SAC fits nothing.
+    assert!(mbpo.iter().all(|r| r.prior_dynamics_loss.is_some() && r.variational_dynamics_loss.is_none()));
+    assert!(vmbpo.iter().all(|r| r.variational_dynamics_loss.is_some()));
+    assert!(sac.iter().all(|r| r.prior_dynamics_loss.is_none()));
+    // Same seed, same initial networks and warm-up: the first critic losses still differ.
+    assert!(beta[0].critic_loss != mbpo[0].critic_loss && mbpo[0].critic_loss != sac[0].critic_loss);
+}
+
+#[test]
+fn a_checkpoint_restores_the_same_actions_and_model_paths() {
+    let dir = scratch("checkpoint");
+    let config = tiny();
+    let report = train(EnvKind::MountainCar, Algo::BetaVmbpo, &config, 200, 11, Some(&dir), |_| {}).expect("trains");
+    let tensors = report.checkpoint.expect("a checkpoint");
+    let loaded = Learner::load(&tensors).expect("loads");
+    let fresh = Learner::new(EnvKind::MountainCar, Algo::BetaVmbpo, &config, 11).expect("builds");
+
+    // The trained run, replayed without the checkpoint: same seed, same steps.
+    let mut replay = Learner::new(EnvKind::MountainCar, Algo::BetaVmbpo, &config, 11).expect("builds");
+    replay.run(200, None, |_| {}).expect("runs");
+
+    let probes: Vec<[f32; 2]> = vec![[-0.5, 0.0], [-1.0, 0.03], [0.2, -0.05], [0.4, 0.07]];
+    let bits = |learner: &Learner| -> Vec<u32> {
+        probes.iter().flat_map(|obs| learner.agent().act_deterministic(obs).expect("acts")).map(f32::to_bits).collect()
+    };
+    assert_eq!(bits(&loaded), bits(&replay), "the loaded actor acts as the trained one");
+    assert_ne!(bits(&loaded), bits(&fresh), "loading changed nothing: the untrained actor acts the same");
+    assert_eq!(loaded.beta().to_bits(), replay.beta().to_bits());
+
+    let path = |l: &Learner| l.mean_path_model(Dynamics::Variational, 4, 20, 5).expect("model path");
+    let as_bits = |p: Vec<Vec<f64>>| p.into_iter().flatten().map(f64::to_bits).collect::<Vec<_>>();
+    assert_eq!(as_bits(path(&loaded)), as_bits(path(&replay)), "q_φ, its elites and standardiser restored");
+
+    let evaluation = evaluate(&dir, 2, 0).expect("evaluates");
+    assert_eq!((evaluation.returns.len(), evaluation.step), (2, 200));
+    let real = loaded.mean_path_real(2, 0).expect("real path");
+    assert_eq!(real.len(), 1000, "s_0 … s_999 of Mountain Car");
+}
+
+#[test]
+fn the_config_round_trips_through_json() {
+    let config =
+        TrainConfig { beta0: 3.5, dynamics_hidden: vec![17, 5], critic_log_ratio: true, ..TrainConfig::default() };
+    let back = TrainConfig::from_json_str(&config.to_json(), "inline").expect("parses");
+    assert_eq!(back, config);
+    let preset = TrainConfig::mountain_car_cpu();
+    assert_eq!(TrainConfig::from_json_str(&preset.to_json(), "inline").expect("parses"), preset);
+    let file = scratch("config").join("c.json");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("dir");
+    preset.save(&file).expect("saves");
+    assert_eq!(TrainConfig::load(&file).expect("loads"), preset);
+}
+
+#[test]
+fn a_bad_config_is_rejected_in_one_line_naming_the_field() {
+    let err = TrainConfig::from_json_str(r#"{ "ensemble_size": 4, "elites": 5 }"#, "c.json").expect_err("rejected");
+    assert!(matches!(&err, riskmdp::Error::InvalidParameter { name, .. } if name == "elites"), "{err:?}");
+    let message = err.to_string();
+    assert!(message.starts_with("elites:") && !message.contains('\n'), "{message}");
+
+    let err = TrainConfig::from_json_str(r#"{ "gamma": 1.5 }"#, "c.json").expect_err("rejected");
+    assert!(matches!(&err, riskmdp::Error::InvalidParameter { name, .. } if name == "gamma"), "{err:?}");
+
+    let err = TrainConfig::from_json_str(r#"{ "beta_zero": 1 }"#, "c.json").expect_err("unknown key");
+    assert!(err.to_string().contains("beta_zero") && !err.to_string().contains('\n'), "{err}");
+}
+
+fn values(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).expect("readable")
+}
+
+#[test]
+fn beta_vmbpo_critic_target_is_losses_critic_target_on_the_batch() {
+    let config = TrainConfig { actor_hidden: vec![16], critic_hidden: vec![16], ..TrainConfig::default() };
+    let agent = Agent::new(2, 1, &config, &mut ChaCha8Rng::seed_from_u64(1)).expect("agent");
+    let mut buffer = ReplayBuffer::new(2, 1, 16);
+    for i in 0..6 {
+        let x = i as f32 * 0.1;
+        buffer.push(&Transition {
+            obs: &[-0.5 + x, 0.01 * x],
+            action: &[0.3 - x],
+            reward: 1.0 - x,
+            next_obs: &[-0.4 + x, -0.02 * x],
+            terminated: i == 4,
+            log_ratio: 0.25 * x - 0.1,
+        });
+    }
+    let batch = buffer.gather(&[0, 1, 2, 3, 4, 5]).expect("batch");
+    let (beta, gamma) = (2.5, 0.9);
+    let objective = Objective::Variational { beta, log_ratio: true, entropy: 0.0 };
+    let y = values(&agent.critic_target(&batch, objective, gamma, &mut ChaCha8Rng::seed_from_u64(7)).expect("y"));
+
+    // By hand: the same noise, a' ∼ q_ω(·|s'), V₂'(s') = min target Q₂'(s', a'), 0 at the
+    // terminal sample; then Eq. 12 in f64, one sample at a time.
+    let noise = standard_normal(&mut ChaCha8Rng::seed_from_u64(7), &[6, 1]).expect("noise");
+    let a_next = agent.actor().sample(&batch.next_obs, &noise).expect("a'").action;
+    let v_next = values(&agent.target().min(&batch.next_obs, &a_next).expect("Q'"));
+    let (r, done, ratio) = (values(&batch.reward), values(&batch.not_done), values(&batch.log_ratio));
+    for i in 0..6 {
+        let want = losses::critic_target(r[i], v_next[i] * done[i], ratio[i], beta, gamma);
+        assert!((y[i] - want).abs() <= F32_ROUTE * (1.0 + want.abs()), "sample {i}: {} vs {want}", y[i]);
+    }
+    // The log-ratio term is really there (App. C.1's default drops it): y moves by γ·β·log(q/p).
+    let dropped = Objective::Variational { beta, log_ratio: false, entropy: 0.0 };
+    let y0 = values(&agent.critic_target(&batch, dropped, gamma, &mut ChaCha8Rng::seed_from_u64(7)).expect("y"));
+    for i in 0..6 {
+        let shift = y0[i] - y[i];
+        assert!((shift - gamma * beta * ratio[i]).abs() <= F32_ROUTE * (1.0 + y[i].abs()), "sample {i}");
+    }
+}
