@@ -17,6 +17,8 @@ mod learn;
 mod solve;
 mod sweep;
 mod table;
+#[cfg(feature = "candle")]
+mod train;
 mod verify;
 
 #[derive(Parser)]
@@ -34,6 +36,10 @@ enum Command {
     Bench(bench::BenchArgs),
     Verify(verify::VerifyArgs),
     Learn(learn::LearnArgs),
+    #[cfg(feature = "candle")]
+    Train(train::TrainArgs),
+    #[cfg(feature = "candle")]
+    Evaluate(train::EvaluateArgs),
 }
 
 /// Pretty JSON of a report.
@@ -68,13 +74,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let message = |e: riskmdp::Error| e.to_string();
     let result = match cli.command {
-        Command::Solve(args) => solve::run(args).map(|text| (text, true)),
-        Command::Sweep(args) => sweep::run(args).map(|text| (text, true)),
-        Command::Dual(args) => dual::run(args).map(|text| (text, true)),
-        Command::Bench(args) => bench::run(args).map(|text| (text, true)),
-        Command::Verify(args) => verify::run(args),
-        Command::Learn(args) => learn::run(args).map(|text| (text, true)),
+        Command::Solve(args) => solve::run(args).map(|text| (text, true)).map_err(message),
+        Command::Sweep(args) => sweep::run(args).map(|text| (text, true)).map_err(message),
+        Command::Dual(args) => dual::run(args).map(|text| (text, true)).map_err(message),
+        Command::Bench(args) => bench::run(args).map(|text| (text, true)).map_err(message),
+        Command::Verify(args) => verify::run(args).map_err(message),
+        Command::Learn(args) => learn::run(args).map(|text| (text, true)).map_err(message),
+        #[cfg(feature = "candle")]
+        Command::Train(args) => train::run_train(args).map(|text| (text, true)),
+        #[cfg(feature = "candle")]
+        Command::Evaluate(args) => train::run_evaluate(args).map(|text| (text, true)),
     };
     match result {
         Ok((text, success)) => {

@@ -1,0 +1,185 @@
+//! `riskmdp train` and `riskmdp evaluate` (feature `candle`): continuous β-VMBPO, VMBPO, MBPO
+//! and SAC on Mountain Car and Pendulum.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::table::{num, table};
+use riskmdp::continuous::config::TrainConfig;
+use riskmdp::continuous::train::{Algo, EnvKind, EvalRecord, Evaluation, TrainReport, evaluate, train};
+
+/// Train a continuous learner (Algorithm 1 with networks); evaluate it in the real environment.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Environment: `mountain-car` (MountainCarContinuous-v0) or `pendulum` (Pendulum-v1).
+    #[arg(long)]
+    env: String,
+    /// Learner: `beta-vmbpo`, `vmbpo` (β = 1), `mbpo` (maximum-likelihood model + SAC) or `sac`.
+    #[arg(long)]
+    algo: String,
+    /// Environment steps.
+    #[arg(long)]
+    steps: usize,
+    /// Seed of every weight, noise and minibatch draw: same seed, same log.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Starting configuration: `paper` (Table 1, App. C.2) or `mountain-car-cpu` (small and fast).
+    #[arg(long, default_value = "paper")]
+    preset: String,
+    /// Config file (JSON, any subset of the fields of `TrainConfig`), applied over the preset's
+    /// defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Folder for `config.json`, the JSON-lines log `log.jsonl` and the checkpoint.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Threads for the tensor work (1 was measured fastest on two cores).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Roll a checkpoint's deterministic actor out in the real environment.
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// The checkpoint: a `riskmdp train --out` folder or its `.safetensors` file.
+    checkpoint: PathBuf,
+    /// Episodes.
+    #[arg(long, default_value_t = 10)]
+    episodes: usize,
+    /// Episode j starts from the environment's reset with seed `seed + j`.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The starting configuration: the preset, with the file's fields over it.
+fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
+    let preset = TrainConfig::preset(&args.preset)?;
+    let Some(path) = &args.config else { return Ok(preset) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| riskmdp::Error::Io { path: path.display().to_string(), source })?;
+    let where_ = path.display().to_string();
+    // The file alone first, so that an unknown key or a wrong type is reported at its line in
+    // the file; then its fields over the preset's, parsed and validated together.
+    let _file_alone: TrainConfig = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+        .map_err(|e| riskmdp::Error::Json { path: where_.clone(), message: e.to_string() })?;
+    let mut merged = serde_json::to_value(&preset)
+        .map_err(|e| riskmdp::Error::Json { path: "<preset>".into(), message: e.to_string() })?;
+    let file: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| riskmdp::Error::Json { path: path.display().to_string(), message: e.to_string() })?;
+    let (Some(base), Some(fields)) = (merged.as_object_mut(), file.as_object()) else {
+        return Err(riskmdp::Error::Json {
+            path: path.display().to_string(),
+            message: "a config must be a JSON object".into(),
+        });
+    };
+    for (key, value) in fields {
+        base.insert(key.clone(), value.clone());
+    }
+    TrainConfig::from_json_str(&merged.to_string(), &path.display().to_string())
+}
+
+pub fn run_train(args: TrainArgs) -> Result<String, String> {
+    let env = EnvKind::from_name(&args.env).map_err(|e| e.to_string())?;
+    let algo = Algo::from_name(&args.algo).map_err(|e| e.to_string())?;
+    let config = config(&args).map_err(|e| e.to_string())?;
+    if args.steps == 0 || args.threads == 0 {
+        let name = if args.steps == 0 { "--steps" } else { "--threads" };
+        return Err(format!("{name}: must be at least 1"));
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build().map_err(|e| e.to_string())?;
+    let bar = if std::io::stderr().is_terminal() && !args.json {
+        let bar = ProgressBar::with_draw_target(Some(args.steps as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  [{elapsed_precise}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = |r: &EvalRecord| {
+        bar.set_position(r.step as u64);
+        let beta = r.beta.map_or(String::new(), |b| format!("  β {b:.4}"));
+        bar.set_message(format!("return {:.2}{beta}", r.eval_return));
+    };
+    let report = pool
+        .install(|| train(env, algo, &config, args.steps, args.seed, args.out.as_deref(), progress))
+        .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    if args.json {
+        return super::json(&report).map_err(|e| e.to_string());
+    }
+    Ok(train_text(&report, &args))
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), num)
+}
+
+fn train_text(report: &TrainReport, args: &TrainArgs) -> String {
+    let mut out =
+        format!("{}: {}, {} steps, seed {}, preset {}\n", args.env, args.algo, args.steps, args.seed, args.preset);
+    if let Some(path) = &report.checkpoint {
+        out.push_str(&format!("checkpoint {}\n", path.display()));
+    }
+    let header = ["step", "eval return", "at goal", "β", "KL", "critic loss"].map(String::from).to_vec();
+    let rows = report
+        .records
+        .iter()
+        .map(|r| {
+            vec![
+                r.step.to_string(),
+                num(r.eval_return),
+                r.eval_terminated.to_string(),
+                opt(r.beta),
+                opt(r.kl),
+                opt(r.critic_loss),
+            ]
+        })
+        .collect();
+    out.push_str(&table(header, rows));
+    out
+}
+
+pub fn run_evaluate(args: EvaluateArgs) -> Result<String, String> {
+    if args.episodes == 0 {
+        return Err("--episodes: must be at least 1".into());
+    }
+    if !args.checkpoint.exists() {
+        return Err(format!("{}: no such checkpoint file or folder", args.checkpoint.display()));
+    }
+    let evaluation = evaluate(&args.checkpoint, args.episodes, args.seed).map_err(|e| e.to_string())?;
+    if args.json {
+        return super::json(&evaluation).map_err(|e| e.to_string());
+    }
+    Ok(evaluate_text(&evaluation))
+}
+
+fn evaluate_text(e: &Evaluation) -> String {
+    let goals = e.terminated.iter().filter(|&&t| t).count();
+    let mut out = format!(
+        "{} trained {} steps: mean return {} over {} episodes, {goals} ended at the goal\n",
+        e.algo.name(),
+        e.step,
+        num(e.mean_return),
+        e.returns.len()
+    );
+    let rows = e
+        .returns
+        .iter()
+        .zip(&e.terminated)
+        .enumerate()
+        .map(|(j, (r, t))| vec![j.to_string(), num(*r), t.to_string()])
+        .collect();
+    out.push_str(&table(["episode", "return", "terminated"].map(String::from).to_vec(), rows));
+    out
+}
