@@ -686,6 +686,16 @@ mod mutation_tests {
         assert!((u.log_marginal - closed / 2.0).abs() < 1e-12);
     }
 
+    /// Kills `q > 0.0` → `q >= 0.0` in `kl_of_pairs`: a zero of q contributes 0 (the limit of
+    /// q·log q), not 0·log 0 = NaN. KL((0, 1) ‖ (1/2, 1/2)) = 1·ln(1/(1/2)) = ln 2; mass of q
+    /// where p has none makes it +∞.
+    #[test]
+    fn kl_skips_the_zeros_of_q_and_is_infinite_off_the_support_of_p() {
+        assert!((kl(&[0.0, 1.0], &[0.5, 0.5]) - std::f64::consts::LN_2).abs() < 1e-15);
+        assert!(kl(&[0.0, 1.0], &[0.0, 1.0]).abs() < 1e-300);
+        assert!(kl(&[0.5, 0.5], &[1.0, 0.0]).is_infinite());
+    }
+
     /// Kills `(r − mean)·(r − mean)` → `(r + mean)·(r − mean)` (either factor) in the variance:
     /// Σ p·(r² − mean²) = E[R²] − mean² is the variance too, but with catastrophic cancellation.
     /// The same model with 10¹² added to both rewards at S: the returns are 10¹² − 5,
