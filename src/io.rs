@@ -1,4 +1,5 @@
-//! Writing output files so that a failure never leaves a partial file behind.
+//! Files in and out: writes that never leave a partial file behind, and reads whose JSON errors
+//! name the file and the bad value.
 
 use std::io::Write;
 use std::path::Path;
@@ -25,4 +26,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// Parse JSON into `T`, an error naming `path` and the JSON path of the bad value (through
+/// `serde_path_to_error`, e.g. `gamma: invalid type…` or an unknown key).
+pub fn from_json_located<T: serde::de::DeserializeOwned>(text: &str, path: &str) -> Result<T> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+        .map_err(|e| crate::Error::Json { path: path.into(), message: e.to_string() })
+}
+
+/// Read a text file, an error naming it.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.display().to_string(), source })
 }

@@ -124,9 +124,7 @@ impl LearnConfig {
     /// # Ok::<(), riskmdp::Error>(())
     /// ```
     pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let config: LearnConfig = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| Error::Json { path: path.into(), message: e.to_string() })?;
+        let config: LearnConfig = crate::io::from_json_located(text, path)?;
         config.validate()?;
         Ok(config)
     }
@@ -137,9 +135,7 @@ impl LearnConfig {
     /// [`Error::Io`] if the file cannot be read; those of [`LearnConfig::from_json_str`].
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-        Self::from_json_str(&text, &path.display().to_string())
+        Self::from_json_str(&crate::io::read_text(path)?, &path.display().to_string())
     }
 
     /// Check every field.
