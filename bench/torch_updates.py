@@ -11,8 +11,8 @@ Cases (batch 256, Adam lr 3e-4 without weight decay, f32):
   ac        twin-critic TD step (target r + γ(1−d)(min Q̄(s',a') − α log π(a'|s')) under no_grad),
             actor step mean(α log π(a|s) − min Q(s,a)) with a = tanh(μ + σξ), soft update τ=0.005;
             actor obs→256→256→2·act, critics obs+act→256→256→1, ReLU.
-  ensemble  one NLL step of the 7-member ensemble in→200→200→200→200→2·(1+obs) (Swish) as
-            batched (E, in, out) matmuls, 256 samples per member, MBPO's loss and bound term.
+  ensemble  one NLL step of the 7-member ensemble in→200→200→200→200→2·(1+obs) (Swish, or
+            ReLU with --activation relu) as batched (E, in, out) matmuls, 256 samples per member, MBPO's loss and bound term.
   rollout   forward only (no_grad): actor sample, one ensemble prediction with Gaussian noise.
 """
 
@@ -80,8 +80,9 @@ class TwinCritic(nn.Module):
 class Ensemble(nn.Module):
     """Members as batched (E, in, out) matmuls, as the public MBPO code writes them."""
 
-    def __init__(self, n_in, out):
+    def __init__(self, n_in, out, activation):
         super().__init__()
+        self.activation = {"swish": F.silu, "relu": F.relu}[activation]
         sizes = [n_in, *ENSEMBLE_HIDDEN, 2 * out]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -99,7 +100,7 @@ class Ensemble(nn.Module):
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             x = torch.bmm(x, w) + b
             if i < last:
-                x = F.silu(x)
+                x = self.activation(x)
         mean, raw = x[..., : self.out], x[..., self.out :]
         upper = self.max_log_var - F.softplus(self.max_log_var - raw)
         return mean, self.min_log_var + F.softplus(upper - self.min_log_var)
@@ -143,7 +144,7 @@ def actor_critic_step(args):
 
 def ensemble_step(args):
     n_in, out = args.obs + args.act, 1 + args.obs
-    model = Ensemble(n_in, out)
+    model = Ensemble(n_in, out, args.activation)
     opt = adam(model.parameters())
     x, y = torch.randn(MEMBERS, args.batch, n_in), torch.randn(MEMBERS, args.batch, out)
 
@@ -160,7 +161,7 @@ def ensemble_step(args):
 
 
 def rollout_step(args):
-    actor, model = Actor(args.obs, args.act), Ensemble(args.obs + args.act, 1 + args.obs)
+    actor, model = Actor(args.obs, args.act), Ensemble(args.obs + args.act, 1 + args.obs, args.activation)
     obs = torch.randn(args.batch, args.obs)
 
     def step():
@@ -183,6 +184,7 @@ def main():
     parser.add_argument("--act", type=int, default=1)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--activation", choices=["swish", "relu"], default="swish")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -198,6 +200,7 @@ def main():
     cpu_rate = args.updates / (time.process_time() - cpu_start)
     print(
         f"backend=torch-{torch.__version__} case={args.case} obs={args.obs} act={args.act} batch={args.batch} "
+        f"activation={args.activation} "
         f"threads={args.threads} updates={args.updates} updates_per_s={rate:.1f} updates_per_cpu_s={cpu_rate:.1f}"
     )
 

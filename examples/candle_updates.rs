@@ -13,7 +13,7 @@
 //!   (`mean(α log π(a|s) − min Q(s, a))`, a = tanh(μ + σξ)) and the soft target update τ = 0.005.
 //!   Actor obs → 256 → 256 → 2·act, critics obs+act → 256 → 256 → 1, ReLU.
 //! * `ensemble` — one negative-log-likelihood step of the 7-member ensemble
-//!   in → 200 → 200 → 200 → 200 → 2·(1 + obs) (Swish), 256 samples per member, with MBPO's
+//!   in → 200 → 200 → 200 → 200 → 2·(1 + obs) (Swish, or ReLU with `--activation relu`), 256 samples per member, with MBPO's
 //!   log-variance bound term `0.01·(Σ max_lv − Σ min_lv)`.
 //! * `rollout` — forward only: actor sample, then one ensemble prediction with Gaussian noise.
 //!
@@ -63,6 +63,21 @@ enum Case {
     Rollout,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModelActivation {
+    Swish,
+    Relu,
+}
+
+impl ModelActivation {
+    fn get(self) -> Activation {
+        match self {
+            ModelActivation::Swish => Activation::Swish,
+            ModelActivation::Relu => Activation::Relu,
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(about = "Updates per second of the continuous β-VMBPO networks on candle (CPU).")]
 struct Args {
@@ -87,13 +102,124 @@ struct Args {
     /// CPU threads for candle and rayon.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Hidden activation of the ensemble: Swish (public MBPO code) or ReLU (the paper's Table 1).
+    #[arg(long, value_enum, default_value_t = ModelActivation::Swish)]
+    activation: ModelActivation,
+    /// Adam implementation: candle-nn's AdamW (weight decay 0) or the fused in-place one.
+    #[arg(long, value_enum, default_value_t = AdamKind::CandleNn)]
+    adam: AdamKind,
     /// Seed of the weights, the batch and the noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
 
-fn adam(vars: Vec<Var>) -> Result<AdamW> {
-    AdamW::new(vars, ParamsAdamW { lr: LR, weight_decay: 0.0, ..ParamsAdamW::default() })
+/// Which Adam implementation steps the networks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AdamKind {
+    /// candle-nn's `AdamW` with weight decay 0: about a dozen tensor operations per variable,
+    /// each a new allocation, then three copies back into the variables.
+    CandleNn,
+    /// One pass per variable, in place ([`FusedAdam`]): the same arithmetic.
+    Fused,
+}
+
+/// Adam, either candle-nn's or the fused one.
+enum Adam {
+    CandleNn(AdamW),
+    Fused(FusedAdam),
+}
+
+impl Adam {
+    fn new(kind: AdamKind, vars: Vec<Var>) -> Result<Self> {
+        Ok(match kind {
+            AdamKind::CandleNn => {
+                Adam::CandleNn(AdamW::new(vars, ParamsAdamW { lr: LR, weight_decay: 0.0, ..ParamsAdamW::default() })?)
+            }
+            AdamKind::Fused => {
+                Adam::Fused(FusedAdam { params: vars.into_iter().map(|v| (v, Vec::new(), Vec::new())).collect(), t: 0 })
+            }
+        })
+    }
+
+    fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
+        let grads = loss.backward()?;
+        match self {
+            Adam::CandleNn(opt) => opt.step(&grads),
+            Adam::Fused(opt) => opt.step(&grads),
+        }
+    }
+}
+
+/// Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-8, no weight decay) that updates each f32 variable in
+/// place, moments in plain vectors: one pass over θ, g, m, v instead of a dozen tensors.
+///
+/// # Formula
+///
+/// ```text
+/// m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   θ ← θ − lr·(m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)
+/// ```
+struct FusedAdam {
+    params: Vec<(Var, Vec<f32>, Vec<f32>)>,
+    t: i32,
+}
+
+impl FusedAdam {
+    fn step(&mut self, grads: &candle_core::backprop::GradStore) -> Result<()> {
+        self.t += 1;
+        for (var, m, v) in &mut self.params {
+            let Some(g) = grads.get(var.as_tensor()) else { continue };
+            let kernel = AdamKernel {
+                moments: std::cell::RefCell::new((std::mem::take(m), std::mem::take(v))),
+                bias1: 1.0 - 0.9f32.powi(self.t),
+                bias2: 1.0 - 0.999f32.powi(self.t),
+            };
+            var.as_tensor().inplace_op2(g, &kernel)?;
+            (*m, *v) = kernel.moments.into_inner();
+        }
+        Ok(())
+    }
+}
+
+/// The in-place kernel of [`FusedAdam`] for one variable (θ the destination, g the source).
+struct AdamKernel {
+    moments: std::cell::RefCell<(Vec<f32>, Vec<f32>)>,
+    bias1: f32,
+    bias2: f32,
+}
+
+impl candle_core::InplaceOp2 for AdamKernel {
+    fn name(&self) -> &'static str {
+        "fused-adam"
+    }
+
+    fn cpu_fwd(
+        &self,
+        theta: &mut candle_core::CpuStorage,
+        theta_l: &candle_core::Layout,
+        grad: &candle_core::CpuStorage,
+        grad_l: &candle_core::Layout,
+    ) -> Result<()> {
+        use candle_core::CpuStorage::F32;
+        let (F32(theta), F32(grad)) = (theta, grad) else { candle_core::bail!("fused Adam needs f32") };
+        let (Some((t0, t1)), Some((g0, g1))) = (theta_l.contiguous_offsets(), grad_l.contiguous_offsets()) else {
+            candle_core::bail!("fused Adam needs contiguous tensors")
+        };
+        let (theta, grad) = (&mut theta[t0..t1], &grad[g0..g1]);
+        if theta.len() != grad.len() {
+            candle_core::bail!("fused Adam: {} weights, {} gradients", theta.len(), grad.len())
+        }
+        let mut moments = self.moments.borrow_mut();
+        let (m, v) = &mut *moments;
+        m.resize(theta.len(), 0.0);
+        v.resize(theta.len(), 0.0);
+        let lr = LR as f32;
+        for (((w, &g), m), v) in theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m = 0.9 * *m + 0.1 * g;
+            *v = 0.999 * *v + 0.001 * g * g;
+            *w -= lr * (*m / self.bias1) / ((*v / self.bias2).sqrt() + 1e-8);
+        }
+        Ok(())
+    }
 }
 
 fn vars_of(varmap: &VarMap) -> Vec<Var> {
@@ -127,8 +253,8 @@ struct ActorCritic {
     target: TwinCritic,
     critic_vars: VarMap,
     target_vars: VarMap,
-    actor_opt: AdamW,
-    critic_opt: AdamW,
+    actor_opt: Adam,
+    critic_opt: Adam,
     batch: Transitions,
     noise_shape: [usize; 2],
 }
@@ -145,8 +271,8 @@ impl ActorCritic {
             actor,
             critic,
             target,
-            actor_opt: adam(vars_of(&actor_vars))?,
-            critic_opt: adam(vars_of(&critic_vars))?,
+            actor_opt: Adam::new(args.adam, vars_of(&actor_vars))?,
+            critic_opt: Adam::new(args.adam, vars_of(&critic_vars))?,
             critic_vars,
             target_vars,
             batch: Transitions::draw(rng, args.batch, args.obs, args.act)?,
@@ -154,7 +280,7 @@ impl ActorCritic {
         })
     }
 
-    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<()> {
+    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<Tensor> {
         let b = &self.batch;
         // Critic: TD step towards the clipped double-Q soft target (no gradient through it).
         let next = self.actor.sample(&b.next_obs, &standard_normal(rng, &self.noise_shape)?)?;
@@ -168,7 +294,8 @@ impl ActorCritic {
         let q = self.critic.min(&b.obs, &sample.action)?;
         let actor_loss = ((sample.log_prob * ALPHA)? - q)?.mean_all()?;
         self.actor_opt.backward_step(&actor_loss)?;
-        soft_update(&self.critic_vars, &self.target_vars, TAU)
+        soft_update(&self.critic_vars, &self.target_vars, TAU)?;
+        Ok(critic_loss)
     }
 }
 
@@ -176,7 +303,7 @@ struct EnsembleStep {
     ensemble: Ensemble,
     min_log_var: Tensor,
     max_log_var: Tensor,
-    opt: AdamW,
+    opt: Adam,
     input: Tensor,
     target: Tensor,
 }
@@ -186,7 +313,7 @@ impl EnsembleStep {
         let vars = VarMap::new();
         let out = 1 + args.obs;
         let sizes = [&[args.obs + args.act][..], &ENSEMBLE_HIDDEN, &[out]].concat();
-        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, Activation::Swish, rng)?;
+        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, args.activation.get(), rng)?;
         let named = sorted_vars(&vars);
         let find = |name: &str| named.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_tensor().clone());
         let (Some(min_log_var), Some(max_log_var)) = (find("model.min_log_var"), find("model.max_log_var")) else {
@@ -196,20 +323,21 @@ impl EnsembleStep {
             ensemble,
             min_log_var,
             max_log_var,
-            opt: adam(vars_of(&vars))?,
+            opt: Adam::new(args.adam, vars_of(&vars))?,
             input: standard_normal(rng, &[MEMBERS, args.batch, args.obs + args.act])?,
             target: standard_normal(rng, &[MEMBERS, args.batch, out])?,
         })
     }
 
-    fn update(&mut self) -> Result<()> {
+    fn update(&mut self) -> Result<Tensor> {
         let (mean, log_var) = self.ensemble.forward(&self.input)?;
         // Σ members [ mean((μ − y)²·e^{−lv}) + mean(lv) ], MBPO's training loss.
         let weighted = ((mean - &self.target)?.sqr()? * log_var.neg()?.exp()?)?;
         let per_member = (weighted.mean((1, 2))? + log_var.mean((1, 2))?)?;
         let bounds = (self.max_log_var.sum_all()? - self.min_log_var.sum_all()?)?;
         let loss = (per_member.sum_all()? + (bounds * LOG_VAR_BOUND_WEIGHT)?)?;
-        self.opt.backward_step(&loss)
+        self.opt.backward_step(&loss)?;
+        Ok(loss)
     }
 }
 
@@ -228,13 +356,13 @@ impl Rollout {
         let out = 1 + args.obs;
         let actor = GaussianActor::init(&vars, "actor", args.obs, args.act, &AC_HIDDEN, rng)?;
         let sizes = [&[args.obs + args.act][..], &ENSEMBLE_HIDDEN, &[out]].concat();
-        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, Activation::Swish, rng)?;
+        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, args.activation.get(), rng)?;
         let obs = standard_normal(rng, &[args.batch, args.obs])?;
         Ok(Self { actor, ensemble, obs, batch: args.batch, act: args.act, out })
     }
 
     /// One model step for the whole batch: every member predicts, then Gaussian noise.
-    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<()> {
+    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<Tensor> {
         let action = self.actor.sample(&self.obs, &standard_normal(rng, &[self.batch, self.act])?)?.action;
         let x = Tensor::cat(&[&self.obs, &action], D::Minus1)?.unsqueeze(0)?;
         let x = x.broadcast_as((MEMBERS, self.batch, x.dim(D::Minus1)?))?;
@@ -242,8 +370,8 @@ impl Rollout {
         let noise = standard_normal(rng, &[MEMBERS, self.batch, self.out])?;
         let draw = (mean + ((log_var * 0.5)?.exp()? * noise)?)?;
         // Read the result back, as a rollout does to step its buffer.
-        let _ = draw.flatten_all()?.to_vec1::<f32>()?;
-        Ok(())
+        let values = draw.flatten_all()?.to_vec1::<f32>()?;
+        Tensor::new(values.iter().sum::<f32>() / values.len() as f32, &Device::Cpu)
     }
 }
 
@@ -259,10 +387,12 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// One timed update, given the noise generator.
-type Step = dyn FnMut(&mut ChaCha8Rng) -> Result<()>;
+type Step = dyn FnMut(&mut ChaCha8Rng) -> Result<Tensor>;
 
-/// Updates per wall second and per CPU second (when the CPU time can be read).
-fn run(args: &Args) -> Result<(f64, Option<f64>)> {
+/// Updates per wall second, per CPU second (when the CPU time can be read), and the loss of the
+/// last update (the critic's for `ac`, the mean draw for `rollout`): a check that two
+/// implementations computed the same thing.
+fn run(args: &Args) -> Result<(f64, Option<f64>, f32)> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let mut step: Box<Step> = match args.case {
         Case::Ac => {
@@ -283,12 +413,13 @@ fn run(args: &Args) -> Result<(f64, Option<f64>)> {
     }
     let cpu_start = process_cpu_seconds();
     let start = Instant::now();
+    let mut last = Tensor::new(f32::NAN, &Device::Cpu)?;
     for _ in 0..args.updates {
-        step(&mut rng)?;
+        last = step(&mut rng)?;
     }
     let wall = start.elapsed().as_secs_f64();
     let cpu = cpu_start.zip(process_cpu_seconds()).map(|(a, b)| b - a).filter(|&c| c > 0.0);
-    Ok((args.updates as f64 / wall, cpu.map(|c| args.updates as f64 / c)))
+    Ok((args.updates as f64 / wall, cpu.map(|c| args.updates as f64 / c), last.to_scalar::<f32>()?))
 }
 
 fn main() -> Result<()> {
@@ -298,12 +429,13 @@ fn main() -> Result<()> {
     // thread can read the environment concurrently.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(candle_core::Error::wrap)?;
-    let (rate, cpu_rate) = run(&args)?;
-    let case = args.case.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+    let (rate, cpu_rate, last_loss) = run(&args)?;
+    let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_owned()).unwrap_or_default();
+    let (case, activation) = (name(args.case.to_possible_value()), name(args.activation.to_possible_value()));
     let cpu_rate = cpu_rate.map_or_else(|| "na".to_owned(), |r| format!("{r:.1}"));
     println!(
-        "backend=candle case={case} obs={} act={} batch={} threads={threads} updates={} updates_per_s={rate:.1} \
-         updates_per_cpu_s={cpu_rate}",
+        "backend=candle case={case} obs={} act={} batch={} activation={activation} threads={threads} updates={} updates_per_s={rate:.1} \
+         updates_per_cpu_s={cpu_rate} last_loss={last_loss:.6}",
         args.obs, args.act, args.batch, args.updates
     );
     Ok(())
