@@ -95,6 +95,11 @@ pub fn run_train(args: TrainArgs) -> Result<String, String> {
         let name = if args.steps == 0 { "--steps" } else { "--threads" };
         return Err(format!("{name}: must be at least 1"));
     }
+    // candle's matmul takes its thread count from RAYON_NUM_THREADS on every call; its other
+    // work runs on the rayon pool installed below.
+    // SAFETY: no other thread exists yet (parsing and loading the config are single-threaded
+    // and no rayon pool has been built), so nothing can read the environment concurrently.
+    unsafe { std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string()) };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build().map_err(|e| e.to_string())?;
     let bar = if std::io::stderr().is_terminal() && !args.json {
         let bar = ProgressBar::with_draw_target(Some(args.steps as u64), ProgressDrawTarget::stderr());
