@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use riskmdp::continuous::agent::{Agent, Objective};
 use riskmdp::continuous::buffer::{ReplayBuffer, Transition};
 use riskmdp::continuous::config::TrainConfig;
+use riskmdp::continuous::dynamics::DynamicsModel;
 use riskmdp::continuous::nets::standard_normal;
 use riskmdp::continuous::train::{Algo, Dynamics, EnvKind, LOG_FILE, Learner, evaluate, train};
 use riskmdp::losses;
@@ -138,6 +139,9 @@ fn a_bad_config_is_rejected_in_one_line_naming_the_field() {
     let err = TrainConfig::from_json_str(r#"{ "gamma": 1.5 }"#, "c.json").expect_err("rejected");
     assert!(matches!(&err, riskmdp::Error::InvalidParameter { name, .. } if name == "gamma"), "{err:?}");
 
+    let err = TrainConfig::from_json_str(r#"{ "real_ratio": 1.5 }"#, "c.json").expect_err("rejected");
+    assert!(matches!(&err, riskmdp::Error::InvalidParameter { name, .. } if name == "real_ratio"), "{err:?}");
+
     let err = TrainConfig::from_json_str(r#"{ "beta_zero": 1 }"#, "c.json").expect_err("unknown key");
     assert!(err.to_string().contains("beta_zero") && !err.to_string().contains('\n'), "{err}");
 }
@@ -184,4 +188,40 @@ fn beta_vmbpo_critic_target_is_losses_critic_target_on_the_batch() {
         let shift = y0[i] - y[i];
         assert!((shift - gamma * beta * ratio[i]).abs() <= F32_ROUTE * (1.0 + y[i].abs()), "sample {i}");
     }
+}
+
+#[test]
+fn a_warm_started_variational_model_is_the_prior_and_their_log_ratio_is_zero() {
+    let config = TrainConfig { dynamics_hidden: vec![8, 8], ensemble_size: 3, elites: 2, ..TrainConfig::default() };
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let prior = DynamicsModel::new("prior_dynamics", 2, 1, &config, &mut rng).expect("p");
+    let mut variational = DynamicsModel::new("variational_dynamics", 2, 1, &config, &mut rng).expect("q");
+    let obs = Tensor::new(&[[-0.5f32, 0.01], [0.2, -0.03], [-1.0, 0.0]], &candle_core::Device::Cpu).expect("s");
+    let action = Tensor::new(&[[0.3f32], [-0.9], [0.0]], &candle_core::Device::Cpu).expect("a");
+    let next = (&obs + 0.01).expect("s'");
+    let log_ratio = |q: &DynamicsModel| {
+        let lq = values(&q.log_density_next(&obs, &action, &next).expect("log q"));
+        let lp = values(&prior.log_density_next(&obs, &action, &next).expect("log p"));
+        lq.iter().zip(&lp).map(|(a, b)| a - b).collect::<Vec<f64>>()
+    };
+    // Drawn apart, the two ensembles disagree: the copy below is what makes the ratio vanish.
+    assert!(log_ratio(&variational).iter().any(|r| r.abs() > 1e-3), "{:?}", log_ratio(&variational));
+    variational.copy_from(&prior).expect("copies");
+    assert!(log_ratio(&variational).iter().all(|&r| r.to_bits() == 0.0f64.to_bits()), "{:?}", log_ratio(&variational));
+    assert_eq!(variational.elites(), prior.elites());
+    let (mq, lq) = variational.predict(&obs, &action).expect("q");
+    let (mp, lp) = prior.predict(&obs, &action).expect("p");
+    assert!(values(&mq) == values(&mp) && values(&lq) == values(&lp), "same predictions bit for bit");
+}
+
+#[test]
+fn real_ratio_one_trains_the_model_based_actor_critic_on_real_transitions_only() {
+    // The share of real rows changes what the critic and actor see, hence the evaluations; a
+    // learner that ignored `real_ratio` would log the same records for every ratio.
+    let run = |real_ratio| {
+        let config = TrainConfig { real_ratio, ..tiny() };
+        train(EnvKind::Pendulum, Algo::Mbpo, &config, 120, 3, None, |_| {}).expect("trains").records
+    };
+    assert_ne!(run(0.0), run(1.0), "the ratio does not reach the minibatches");
+    assert_ne!(run(0.0), run(0.5));
 }

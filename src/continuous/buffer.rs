@@ -41,6 +41,24 @@ pub struct TensorBatch {
     pub log_ratio: Tensor,
 }
 
+impl TensorBatch {
+    /// The rows of `self` followed by those of `other`.
+    ///
+    /// # Errors
+    /// Batches of different widths.
+    pub fn concat(&self, other: &TensorBatch) -> Result<TensorBatch> {
+        let cat = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0);
+        Ok(TensorBatch {
+            obs: cat(&self.obs, &other.obs)?,
+            action: cat(&self.action, &other.action)?,
+            reward: cat(&self.reward, &other.reward)?,
+            next_obs: cat(&self.next_obs, &other.next_obs)?,
+            not_done: cat(&self.not_done, &other.not_done)?,
+            log_ratio: cat(&self.log_ratio, &other.log_ratio)?,
+        })
+    }
+}
+
 /// A ring buffer of transitions: the oldest is overwritten once it is full.
 #[derive(Debug, Clone)]
 pub struct ReplayBuffer {

@@ -372,6 +372,29 @@ impl DynamicsModel {
             .map(|(_, v)| v.as_tensor().clone())
             .ok_or_else(|| candle_core::Error::Msg(format!("no variable {suffix}")))
     }
+
+    /// Copy `other`'s weights, elites and standardisation into this model (same sizes; the
+    /// variables are paired by name after their prefix). The optimiser state is kept.
+    ///
+    /// # Errors
+    /// Models of different sizes.
+    pub fn copy_from(&mut self, other: &DynamicsModel) -> Result<()> {
+        let from = sorted_vars(&other.varmap);
+        let to = sorted_vars(&self.varmap);
+        if from.len() != to.len() {
+            candle_core::bail!("copy of {} variables into {}", from.len(), to.len())
+        }
+        let suffix = |name: &str| name.split_once('.').map_or(name.to_string(), |(_, s)| s.to_string());
+        for ((name, source), (to_name, dest)) in from.iter().zip(&to) {
+            if suffix(name) != suffix(to_name) {
+                candle_core::bail!("copy pairs {name} with {to_name}")
+            }
+            dest.set(&source.as_detached_tensor().copy()?)?;
+        }
+        self.elites.clone_from(&other.elites);
+        self.standardiser = other.standardiser.clone();
+        Ok(())
+    }
 }
 
 /// Fisher–Yates shuffle from the seeded generator.

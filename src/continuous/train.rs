@@ -14,8 +14,10 @@
 //! a ∼ π_κ(·|s)  (during the warm-up: uniform, held `warmup_action_repeat` steps);  s', r from the REAL environment;  D_env ← (s,a,s',r)
 //! after the warm-up:
 //!   every `model_every` steps (model-based):  fit p_θ (Eq. 10); fit q_φ (Eq. 11, the TD
-//!     weights from the current critic and β); `rollouts` rollouts into D_model; KL = mean log q/p
-//!   `updates_per_step` actor-critic updates on minibatches of D_model (SAC: of D_env)
+//!     weights from the current critic and β; started from p_θ with `variational_warm_start`);
+//!     `rollouts` rollouts into D_model; KL = mean log q/p
+//!   `updates_per_step` actor-critic updates on minibatches of D_model (SAC: of D_env), a share
+//!     `real_ratio` of each minibatch drawn from D_env
 //!   β-VMBPO:  β ← clamp(β − η·(ε − KL), β_min, β_max)                         (Eq. 9)
 //! every `eval_every` steps: `eval_episodes` episodes of the deterministic actor tanh μ_ω in the
 //!   real environment → one line of the JSON-lines log
@@ -393,6 +395,9 @@ impl Learner {
         self.holdout_mse = Some(stats.holdout_mse);
         let env_id = self.env_kind.make().id();
         if self.algo.variational() {
+            if self.config.variational_warm_start {
+                self.variational_dynamics.copy_from(&self.prior_dynamics)?;
+            }
             let log_w = self.dynamics_log_weights()?;
             let stats = self.variational_dynamics.fit(
                 &self.d_env,
@@ -441,8 +446,21 @@ impl Learner {
         if source.is_empty() {
             return Ok(());
         }
+        let n_real = if self.algo.model_based() {
+            ((self.config.batch_size as f64 * self.config.real_ratio).round() as usize).min(self.config.batch_size)
+        } else {
+            0
+        };
         for _ in 0..self.config.updates_per_step {
-            let batch = source.sample(self.config.batch_size, &mut self.rng)?;
+            let batch = if n_real == 0 {
+                source.sample(self.config.batch_size, &mut self.rng)?
+            } else if n_real == self.config.batch_size {
+                self.d_env.sample(n_real, &mut self.rng)?
+            } else {
+                let model = source.sample(self.config.batch_size - n_real, &mut self.rng)?;
+                let real = self.d_env.sample(n_real, &mut self.rng)?;
+                model.concat(&real)?
+            };
             let stats =
                 self.agent.update(&batch, self.objective(), self.config.gamma, self.config.tau, &mut self.rng)?;
             self.update_sum.critic_loss += stats.critic_loss;
