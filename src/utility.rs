@@ -696,6 +696,25 @@ mod mutation_tests {
         assert!(kl(&[0.5, 0.5], &[1.0, 0.0]).is_infinite());
     }
 
+    /// Kills `||` → `&&` in the shape check of `elbo` (231:54): a variational q whose policy
+    /// has the wrong number of steps is a shape error even when its dynamics have the right
+    /// number, and the other way round (the mutant lets either through to an index panic).
+    #[test]
+    fn an_elbo_of_a_variational_with_one_wrong_part_is_a_shape_error() {
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).unwrap();
+        let (beta, prior) = (Beta::new(2.0).unwrap(), Policy::uniform(&mdp));
+        let good = posterior(&mdp, beta, &prior).unwrap();
+        assert!(elbo(&mdp, beta, &prior, &good).is_ok());
+        let short_policy = Variational {
+            policy: good.policy.slice_axis(Axis(0), ndarray::Slice::from(0..1)).to_owned(),
+            dynamics: good.dynamics.clone(),
+        };
+        let short_dynamics = Variational { policy: good.policy.clone(), dynamics: good.dynamics[..1].to_vec() };
+        for q in [short_policy, short_dynamics] {
+            assert!(matches!(elbo(&mdp, beta, &prior, &q), Err(Error::Shape { .. })));
+        }
+    }
+
     /// Kills `(r − mean)·(r − mean)` → `(r + mean)·(r − mean)` (either factor) in the variance:
     /// Σ p·(r² − mean²) = E[R²] − mean² is the variance too, but with catastrophic cancellation.
     /// The same model with 10¹² added to both rewards at S: the returns are 10¹² − 5,
