@@ -16,7 +16,7 @@
 //! they differ from the paper, is in README ("What the learners reproduce") and in
 //! `docs/learning.md`.
 //!
-//! Run: `cargo run --release --example learning_curves` (under a minute on two cores; prints
+//! Run: `cargo run --release --example learning_curves` (76 s of CPU, two minutes of wall time on a busy 2-core machine; prints
 //! the final numbers). `-- --quick` runs a small budget into `target/learning_curves/`.
 
 use std::path::{Path, PathBuf};
