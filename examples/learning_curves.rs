@@ -16,8 +16,9 @@
 //! they differ from the paper, is in README ("What the learners reproduce") and in
 //! `docs/learning.md`.
 //!
-//! Run: `cargo run --release --example learning_curves` (76 s of CPU, two minutes of wall time on a busy 2-core machine; prints
-//! the final numbers). `-- --quick` runs a small budget into `target/learning_curves/`.
+//! Run: `cargo run --release --example learning_curves` (76 s of CPU, two minutes of wall time
+//! on a busy 2-core machine; prints the final numbers). `-- --quick` runs a small budget into
+//! `target/learning_curves/`.
 
 use std::path::{Path, PathBuf};
 
