@@ -129,3 +129,34 @@ pub fn evaluate_policy(
     let greedy = greedy_actions(mdp, fp.q.view());
     Ok(StationarySolution::from_fixed_point(beta, fp, policy.clone(), greedy))
 }
+
+/// Tests written for mutants that `scripts/mutants.sh src/solve/policy_evaluation.rs` found
+/// missed (docs/mutation-testing.md). Newton's method only starts the certified iteration, so
+/// a wrong start changes no value the solver returns; these check Newton's own contract.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::envs::Gridworld;
+    use crate::policy::Policy;
+
+    /// Kills `tv[s] − v[s]` → `+`, `/` in the residual and `norm <= 1e-15·scale` → `>` in the
+    /// stop of `newton_evaluate`: from V = 0 its result must satisfy V = T_π V to rounding
+    /// (|T_π V − V| ≤ 1e-12·max|V|) on the cliff gridworld at β = 1 under the uniform policy.
+    #[test]
+    fn newtons_start_is_a_fixed_point_of_the_policy_operator_to_rounding() {
+        let mdp = Gridworld::cliff().build().unwrap();
+        let beta = Beta::new(1.0).unwrap();
+        let Policy::Stationary(pi) = Policy::uniform(&mdp) else { unreachable!("uniform is stationary") };
+        let v = newton_evaluate(&mdp, beta, pi.view(), None).expect("Newton converges here");
+        let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
+        let mut q = vec![0.0; s_count * a_count];
+        backup_into(&mdp, beta, v.as_slice().unwrap(), &mut q);
+        let tv =
+            Aggregation::Policy(pi.view()).value(&mdp, ArrayView2::from_shape((s_count, a_count), &q[..]).unwrap());
+        let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        assert!(scale > 1.0, "a non-trivial value: max |V| = {scale}");
+        for s in (0..s_count).filter(|&s| !mdp.is_terminal(s)) {
+            assert!((tv[s] - v[s]).abs() <= 1e-12 * scale, "state {s}: T_π V = {} but V = {}", tv[s], v[s]);
+        }
+    }
+}
