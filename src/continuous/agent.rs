@@ -27,7 +27,8 @@ use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_va
 use super::tensor::Batch;
 use crate::losses::{Numeric, critic_loss, critic_target, variational_policy_loss};
 
-/// SAC's critic target: the soft Bellman backup with temperature α.
+/// SAC's critic target: the soft Bellman backup with temperature α (Haarnoja et al. 2018,
+/// "Soft Actor-Critic", Eqs. 2–3, with the clipped double Q of its App. E / Fujimoto et al.).
 ///
 /// # Formula
 ///
@@ -40,7 +41,7 @@ pub fn sac_critic_target<T: Numeric>(r: T, not_done: T, q_next: T, log_pi_next: 
     r + (not_done * (q_next - log_pi_next.scale(alpha))).scale(gamma)
 }
 
-/// SAC's policy loss.
+/// SAC's policy loss (Haarnoja et al. 2018, Eq. 12, reparameterised).
 ///
 /// # Formula
 ///
@@ -303,5 +304,19 @@ impl Agent {
     pub fn act_batch_deterministic(&self, obs: &Tensor) -> Result<Tensor> {
         let out = self.actor.mode(obs)?;
         out.reshape((obs.dim(0)?, out.dim(D::Minus1)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// By hand: y = 1 + 0.99·(5 − 0.2·(−2)) = 1 + 0.99·5.4 = 6.346; a terminal next state
+    /// leaves r = 1 alone; J = 0.5·(−1) − 3 = −3.5.
+    #[test]
+    fn sac_losses_match_hand_computations() {
+        assert!((sac_critic_target(1.0, 1.0, 5.0, -2.0, 0.2, 0.99) - 6.346).abs() < 1e-12);
+        assert!((sac_critic_target(1.0, 0.0, 5.0, -2.0, 0.2, 0.99) - 1.0).abs() < 1e-15);
+        assert!((sac_policy_loss(-1.0, 3.0, 0.5) + 3.5).abs() < 1e-15);
     }
 }
