@@ -85,6 +85,30 @@ fn the_four_learners_differ_only_where_the_algorithms_differ() {
 }
 
 #[test]
+fn beta_takes_one_dual_step_per_kl_measurement() {
+    // Model phases (each measures the KL) at steps 60, 110, 160, …; evaluations at 50, 100,
+    // 150, …: none before the record at 50, then exactly one measurement between two records,
+    // hence exactly one step of Eq. 9.
+    let config = TrainConfig { eval_every: 50, ..tiny() };
+    let records = train(EnvKind::Pendulum, Algo::BetaVmbpo, &config, 250, 4, None, |_| {}).expect("trains").records;
+    assert_eq!(records.len(), 5);
+    let mut beta = config.beta0;
+    for r in records.iter().filter(|r| r.step > config.warmup_steps) {
+        let kl = r.kl.expect("β-VMBPO measures the KL");
+        beta = losses::dual_step(
+            beta,
+            kl,
+            config.epsilon,
+            config.beta_lr,
+            config.beta_update,
+            (config.beta_min, config.beta_max),
+        );
+        assert_eq!(r.beta.map(f64::to_bits), Some(beta.to_bits()), "step {}: {r:?}", r.step);
+    }
+    assert_eq!(records[0].beta, Some(config.beta0), "no measurement before the warm-up ends");
+}
+
+#[test]
 fn a_checkpoint_restores_the_same_actions_and_model_paths() {
     let dir = scratch("checkpoint");
     let config = tiny();

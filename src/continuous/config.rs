@@ -66,8 +66,8 @@ pub struct TrainConfig {
     pub epsilon: f64,
     /// Initial β (Table 1: 100). VMBPO fixes β = 1.
     pub beta0: f64,
-    /// Step size η of the β dual step per environment step (not published; default 0.01, the
-    /// middle of the range of the paper's Fig. 8).
+    /// Step size η of the β dual step, taken once per KL measurement, i.e. every `model_every`
+    /// steps (not published; default 0.01, the middle of the range of the paper's Fig. 8).
     pub beta_lr: f64,
     /// Dual step in β or in log β (default linear, as in the paper).
     pub beta_update: BetaUpdate,

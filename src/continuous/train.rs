@@ -15,10 +15,10 @@
 //! after the warm-up:
 //!   every `model_every` steps (model-based):  fit p_θ (Eq. 10); fit q_φ (Eq. 11, the TD
 //!     weights from the current critic and β; started from p_θ with `variational_warm_start`);
-//!     `rollouts` rollouts into D_model; KL = mean log q/p
+//!     `rollouts` rollouts into D_model; KL = mean log q/p;
+//!     β-VMBPO: β ← clamp(β − η·(ε − KL), β_min, β_max)        (Eq. 9, once per measured KL)
 //!   `updates_per_step` actor-critic updates on minibatches of D_model (SAC: of D_env), a share
 //!     `real_ratio` of each minibatch drawn from D_env
-//!   β-VMBPO:  β ← clamp(β − η·(ε − KL), β_min, β_max)                         (Eq. 9)
 //! every `eval_every` steps: `eval_episodes` episodes of the deterministic actor tanh μ_ω in the
 //!   real environment → one line of the JSON-lines log
 //! ```
@@ -423,6 +423,13 @@ impl Learner {
             &mut self.d_model,
             &mut self.rng,
         )?;
+        // One dual step per KL measurement: Algorithm 1 steps β after every environment step,
+        // but the KL only changes when the model is refitted, and stepping `model_every` times
+        // on one measurement would multiply the dual learning rate by `model_every`.
+        if self.algo == Algo::BetaVmbpo {
+            let c = &self.config;
+            self.beta = dual_step(self.beta, self.kl, c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
+        }
         Ok(())
     }
 
@@ -440,7 +447,7 @@ impl Learner {
         Ok(out)
     }
 
-    /// `updates_per_step` actor-critic updates and, for β-VMBPO, one dual step.
+    /// `updates_per_step` actor-critic updates.
     fn learn_step(&mut self) -> Result<()> {
         let source = if self.algo.model_based() { &self.d_model } else { &self.d_env };
         if source.is_empty() {
@@ -466,10 +473,6 @@ impl Learner {
             self.update_sum.critic_loss += stats.critic_loss;
             self.update_sum.actor_loss += stats.actor_loss;
             self.updates += 1;
-        }
-        if self.algo == Algo::BetaVmbpo {
-            let c = &self.config;
-            self.beta = dual_step(self.beta, self.kl, c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
         }
         Ok(())
     }
