@@ -217,4 +217,103 @@ mod mutation_tests {
         let exact = 5.0 / 9f64.ln();
         assert!((switch.beta - exact).abs() < 1e-13, "{} vs {exact}", switch.beta);
     }
+
+    /// One action at S: reward `first` for taking it, then one of two outcome states, left
+    /// with a reward each (probability, reward).
+    type Gamble = (f64, [(f64, f64); 2]);
+
+    /// A start state S whose actions are the given gambles; states S, the four outcome states
+    /// (two per action) and a terminal one, γ = 1. In nats, with V(outcome) = reward/β,
+    /// Q*_β(S,a) = first/β + ln Σ_o p_o·e^{r_o/β}.
+    fn gambles_at_start(actions: [Gamble; 2]) -> TabularMdp {
+        let n = 6;
+        let to = |j: usize| (0..n).map(|k| if k == j { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
+        let mut start_rows = Vec::new();
+        let mut rewards = vec![vec![0.0; 2]; n];
+        let mut transitions = vec![vec![to(n - 1); 2]; n];
+        for (a, (first, outcomes)) in actions.iter().enumerate() {
+            let mut row = vec![0.0; n];
+            for (k, &(p, r)) in outcomes.iter().enumerate() {
+                let state = 1 + 2 * a + k;
+                row[state] = p;
+                rewards[state] = vec![r; 2];
+            }
+            start_rows.push(row);
+            rewards[0][a] = *first;
+        }
+        transitions[0] = start_rows;
+        let spec = crate::mdp::MdpSpec {
+            name: "gambles-at-start".into(),
+            state_names: None,
+            action_names: None,
+            gamma: 1.0,
+            horizon: None,
+            initial: None,
+            terminal: Some((0..n).map(|s| s == n - 1).collect()),
+            transitions: transitions.into(),
+            rewards,
+            grid: None,
+        };
+        TabularMdp::new(spec).expect("a valid hand-built model")
+    }
+
+    /// Kills `1e-9 * x` → `1e-9 / x` on either side of the polish bracket's widening
+    /// (x = max(|ln β|, 1)). The risky arm with every reward scaled by c = 1e8 and a constant
+    /// R added to both actions at S: Q*(S,left) = (R − 5c)/β, Q*(S,right) = R/β +
+    /// ln(0.9·e^{−10c/β} + 0.1), so the switch is β* = c·5/ln 9 ≈ 2.28e8 (ln β* ≈ 19.2), and
+    /// d(Q_right − Q_left)/d ln β = −4c/β* = −4·ln 9/5 at any c (the risky arm's 4/β*², times
+    /// β*). With R = 2000·β*, |Q| ≈ 2000 at β*, so the tie margin 1e-12·2000 puts the greedy
+    /// bisection's bracket δ = 2e-9/(4·ln 9/5) ≈ 1.14e-9 off the switch in ln β: inside the
+    /// widening 1e-9·19.2 = 1.9e-8, outside the mutants' 1e-9/19.2 = 5.2e-11, which leave the
+    /// switch outside the polish bracket, so the polish is skipped and β is off by ≈ 1.1e-9
+    /// relative (measured: 1.137e-9 with either mutant). Polished, β is off only by the
+    /// rounding of Q (≈ 2000·1e-16 / 1.76 in ln β; measured 7.5e-14 and 8.2e-14). With `left`
+    /// as action 0 the greedy bracket lies below the switch (the high side's widening must
+    /// reach it), with the actions swapped above (the low side's); 3e-11 lies between.
+    #[test]
+    fn the_polish_reaches_a_switch_whose_tie_offset_exceeds_the_widening_divided_by_ln_beta() {
+        let c = 1e8;
+        let exact = c * 5.0 / 9f64.ln();
+        let shift = 2000.0 * exact;
+        let left: Gamble = (shift - 5.0 * c, [(1.0, 0.0), (0.0, 0.0)]);
+        let right: Gamble = (shift, [(0.9, -10.0 * c), (0.1, 0.0)]);
+        for (actions, gamble) in [([left, right], 1), ([right, left], 0)] {
+            let mdp = gambles_at_start(actions);
+            let grid = [exact / 2.0, exact * 2.0];
+            let result = sweep(&mdp, 0, &grid, SolveOptions::default()).expect("solvable");
+            let [switch] = result.switches.as_slice() else { panic!("one switch: {:?}", result.switches) };
+            assert_eq!((switch.from, switch.to), (gamble, 1 - gamble));
+            let error = (switch.beta / exact - 1.0).abs();
+            assert!(error < 3e-11, "gamble = action {gamble}: {} vs {exact}, relative {error:e}", switch.beta);
+        }
+    }
+
+    /// Kills `hi + 1e-9 * x` → `hi + 1e-9 + x` in the polish bracket's widening: the mutant
+    /// takes the high end from ln β to 2·ln β (for ln β > 1), and where the greedy action
+    /// switches back below that, Q(from) − Q(to) has the sign of the low end there too, so the
+    /// polish is skipped. Action X pays 2d with probability 2/45 (else 0), action Y ±d with
+    /// probability 1/2 each, d = 1000: Q(S,X) = ln(p·y² + 1 − p), Q(S,Y) = ln((y + 1/y)/2)
+    /// with y = e^{d/β}, p = 2/45. They are equal where 2p·y³ − y² + 2(1 − p)·y − 1 = 0,
+    /// = (y − 1)·(2p·y² + (2p − 1)·y + 1), whose roots y = ((1 − 2p) ± √((1 − 2p)² − 8p))/(4p)
+    /// = (41 ± 31)/8 are 9 and 5/4: X (the long shot) below β₁ = d/ln 9 ≈ 455, Y between, X
+    /// again (its mean 4d/45 > 0) above β₂ = d/ln(5/4) ≈ 4481 < β₁². At β₁ X is action 0, so
+    /// the greedy bracket lies δ = 1e-12·|Q|/|slope| = 1e-12·ln(41/9)/1.33 ≈ 1.1e-12 above β₁
+    /// in ln β (the mutant's error, measured 9.5e-13); polished, the error is the rounding of
+    /// Q (measured 2.3e-15); 5e-14 lies between. At β₂ the slope is 0.019, so the tie offset
+    /// is ≈ 8e-11 and the polished error was measured at 1.2e-15; 1e-12 separates those.
+    #[test]
+    fn the_polish_keeps_to_the_switch_when_the_greedy_action_switches_back_within_ln_beta() {
+        let d = 1000.0;
+        let long_shot: Gamble = (0.0, [(2.0 / 45.0, 2.0 * d), (43.0 / 45.0, 0.0)]);
+        let coin: Gamble = (0.0, [(0.5, d), (0.5, -d)]);
+        let mdp = gambles_at_start([long_shot, coin]);
+        let result = sweep(&mdp, 0, &[100.0, 1000.0, 1e5], SolveOptions::default()).expect("solvable");
+        let [up, back] = result.switches.as_slice() else { panic!("two switches: {:?}", result.switches) };
+        assert_eq!([(up.from, up.to), (back.from, back.to)], [(0, 1), (1, 0)]);
+        let (beta_1, beta_2) = (d / 9f64.ln(), d / 1.25f64.ln());
+        assert!(beta_2 < beta_1 * beta_1, "the switch back lies below the mutant's high end");
+        let (error_1, error_2) = ((up.beta / beta_1 - 1.0).abs(), (back.beta / beta_2 - 1.0).abs());
+        assert!(error_1 < 5e-14, "{} vs {beta_1}, relative {error_1:e}", up.beta);
+        assert!(error_2 < 1e-12, "{} vs {beta_2}, relative {error_2:e}", back.beta);
+    }
 }
