@@ -456,4 +456,90 @@ mod mutation_tests {
             assert!((scan.jumps[0].beta - risky_arm::switch_beta()).abs() < 1e-6, "ε = {epsilon}");
         }
     }
+
+    /// Kills `1e-6 * ε` → `1e-6 / ε` in the jump test of `kl_roots`: for ε < 1e-3 the
+    /// mutant's threshold 1e-6/ε exceeds 1e-3, so a jump of KL_β across a small ε is taken
+    /// for a root. On the risky arm with occupancy weights KL_β jumps at β* = 5/ln 9 from
+    /// 0.4·ln 9 ≈ 0.88 (see the test above) to 0, and is above 0.88 below β* (the gamble's
+    /// posterior moves away from the prior as β falls). With ε = 1e-7 the one sign change of
+    /// KL_β − ε is that jump, of size 0.88: far above 1e-6·ε = 1e-13 (a jump), below
+    /// 1e-6/ε = 10 (the mutant's root).
+    #[test]
+    fn a_jump_across_a_tiny_kl_budget_is_a_jump_not_a_root() {
+        let (mdp, options) = (risky_arm::risky_arm(), SolveOptions::default());
+        let scan = kl_roots(&mdp, 1e-7, (0.1, 100.0), 31, KlWeights::Occupancy, options).expect("solvable");
+        assert!(scan.roots.is_empty(), "{scan:?}");
+        let [jump] = scan.jumps.as_slice() else { panic!("one jump: {scan:?}") };
+        assert!((jump.beta / risky_arm::switch_beta() - 1.0).abs() < 1e-11, "{} vs 5/ln 9", jump.beta);
+    }
+
+    /// S → A or B with probability 1/2 each; A → W (then reward 10) with probability 1/50,
+    /// else L (reward 0); B → reward 9. One action everywhere, γ = 1, terminal T, start ρ.
+    fn long_shot_or_nine(initial: [f64; 6]) -> TabularMdp {
+        let n = 6;
+        let to = |j: usize| (0..n).map(|k| if k == j { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
+        let spec = crate::mdp::MdpSpec {
+            name: "long-shot-or-nine".into(),
+            state_names: Some(["S", "A", "B", "W", "L", "T"].iter().map(|s| s.to_string()).collect()),
+            action_names: None,
+            gamma: 1.0,
+            horizon: None,
+            initial: Some(initial.to_vec()),
+            terminal: Some(vec![false, false, false, false, false, true]),
+            transitions: vec![
+                vec![vec![0.0, 0.5, 0.5, 0.0, 0.0, 0.0]],
+                vec![vec![0.0, 0.0, 0.0, 0.02, 0.98, 0.0]],
+                vec![to(5)],
+                vec![to(5)],
+                vec![to(5)],
+                vec![to(5)],
+            ]
+            .into(),
+            rewards: vec![vec![0.0], vec![0.0], vec![9.0], vec![10.0], vec![0.0], vec![0.0]],
+            grid: None,
+        };
+        TabularMdp::new(spec).expect("a valid hand-built model")
+    }
+
+    /// Start at S.
+    const FROM_S: [f64; 6] = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+
+    /// KL_β of [`long_shot_or_nine`] from S by hand, occupancy weights: d(S) = 1, d(A) = d(B) = 1/2,
+    /// d(W) = 1/100, d(L) = 49/100 (Σ d = 5/2); only S and A are stochastic. V(W) = 10/β,
+    /// V(L) = 0, V(A) = ln(0.02·e^{10/β} + 0.98), V(B) = 9/β, and q ∝ P·e^V (Eq. 4):
+    /// KL_β = [KL(q_S ‖ (½, ½)) + ½·KL(q_A ‖ (0.02, 0.98))] / (5/2).
+    fn long_shot_or_nine_kl(beta: f64) -> f64 {
+        let kl = |q: f64, p: f64| q * (q / p).ln() + (1.0 - q) * ((1.0 - q) / (1.0 - p)).ln();
+        let win = 0.02 * (10.0 / beta).exp();
+        let q_a = 1.0 / (1.0 + 0.98 / win);
+        let v_a = (win + 0.98).ln();
+        let q_s = 1.0 / (1.0 + (9.0 / beta - v_a).exp());
+        (kl(q_s, 0.5) + 0.5 * kl(q_a, 0.02)) / 2.5
+    }
+
+    /// Kills `fa * fb >= 0.0` → `fa / fb >= 0.0` in `kl_roots`: they differ where KL_β − ε is
+    /// exactly 0 at a grid point (fb = 0) and negative before it, where the mutant bisects the
+    /// cell before (fa/0 = −∞) and reports that grid point a second time, once bisected and
+    /// once as the exact zero of the next cell. That needs KL_β rising in β. In
+    /// [`long_shot_or_nine`] V(A) = V(B) near β = 1/4 (the long shot's certainty equivalent
+    /// passes 9), so the posterior at S returns to the prior there and KL(q_S ‖ P) grows
+    /// above it while A's term stays near its β → 0 limit ln 50 ≈ 3.91 (3.89 at β = 1): by
+    /// hand KL_β = 0.7828, 0.9061, 0.9734 at β = 1/4, 1/2, 1 (the crate agrees to 1e-12). With ε = KL_{1/2} as the crate
+    /// computes it, KL_β − ε is −, 0, + on the grid (1/4, 1/2, 1): one root, 1/2 itself.
+    #[test]
+    fn a_rising_kl_equal_to_epsilon_at_a_grid_point_is_one_root() {
+        let (mdp, options) = (long_shot_or_nine(FROM_S), SolveOptions::default());
+        let grid = log_grid(0.25, 1.0, 3).expect("valid range");
+        let kl = |beta: f64| kl_at(&mdp, Beta::new(beta).expect("β > 0"), KlWeights::Occupancy, options);
+        let kls = grid.iter().map(|&b| kl(b)).collect::<Result<Vec<_>>>().expect("solvable");
+        for (&beta, &got) in grid.iter().zip(&kls) {
+            let expected = long_shot_or_nine_kl(beta);
+            assert!((got - expected).abs() < 1e-12 * expected, "β = {beta}: {got} vs {expected}");
+        }
+        assert!(kls[0] < kls[1] && kls[1] < kls[2], "KL_β rises on the grid: {kls:?}");
+        let scan = kl_roots(&mdp, kls[1], (0.25, 1.0), 3, KlWeights::Occupancy, options).expect("solvable");
+        let [root] = scan.roots.as_slice() else { panic!("one root: {scan:?}") };
+        assert_eq!(root.to_bits(), grid[1].to_bits(), "the grid point itself");
+        assert!(scan.jumps.is_empty() && scan.stable_roots.is_empty(), "{scan:?}");
+    }
 }
