@@ -284,7 +284,9 @@ pub fn kl_roots(
             crossings.push(Crossing { beta: grid[i], stable: false, jump: false });
             continue;
         }
-        if fa * fb >= 0.0 {
+        // Same sign, or an exact zero at the cell's end, which the next cell reports. Signs,
+        // not `fa * fb >= 0.0`: the product of two values below ~1e-162 underflows to ±0.
+        if fb == 0.0 || fa.is_sign_positive() == fb.is_sign_positive() {
             continue;
         }
         // Bisect on the sign of KL_β − ε, keeping its values at the bracket's ends: a crossing
@@ -541,5 +543,32 @@ mod mutation_tests {
         let [root] = scan.roots.as_slice() else { panic!("one root: {scan:?}") };
         assert_eq!(root.to_bits(), grid[1].to_bits(), "the grid point itself");
         assert!(scan.jumps.is_empty() && scan.stable_roots.is_empty(), "{scan:?}");
+    }
+
+    /// A sign change of KL_β − ε between two values below 1e-162 is still a root: their
+    /// product underflows to −0, which `fa * fb >= 0.0` took for "same sign". Starting in
+    /// B with probability 1 and in S with probability t = 1e-170, [`long_shot_or_nine`]
+    /// visits S, A, B, W, L with t times the weights from S, and B once more: Σ d rounds to 1,
+    /// so KL_β = t·(5/2)·K(β) with K the KL_β from S (B's pair is deterministic, KL 0). For
+    /// ε = t·(5/2)·K(0.7) the only root is β = 0.7 (K rises on [1/4, 1], see the test above),
+    /// and KL_β − ε is t·(5/2)·(K(β) − K(0.7)) ≈ −1.1e-171 at β = 1/2 and +5.6e-172 at β = 1,
+    /// whose product (≈ −6e-343) is below the least subnormal, 4.9e-324. (Before the sign test
+    /// this scan found no root.) d ln K/d ln β ≈ 0.1 at 0.7, so the crate's KL, within 1e-12
+    /// of the hand value, puts the root within ~1e-11 of 0.7.
+    #[test]
+    fn a_sign_change_of_values_whose_product_underflows_is_still_a_root() {
+        let t = 1e-170;
+        let (mdp, options) = (long_shot_or_nine([t, 0.0, 1.0, 0.0, 0.0, 0.0]), SolveOptions::default());
+        let scaled = |beta: f64| t * 2.5 * long_shot_or_nine_kl(beta);
+        for beta in [0.5, 0.7, 1.0] {
+            let got = kl_at(&mdp, Beta::new(beta).expect("β > 0"), KlWeights::Occupancy, options).expect("solvable");
+            assert!((got - scaled(beta)).abs() < 1e-12 * scaled(beta), "β = {beta}: {got:e} vs {:e}", scaled(beta));
+        }
+        let epsilon = scaled(0.7);
+        let product = (scaled(0.5) - epsilon) * (scaled(1.0) - epsilon);
+        assert_eq!(product.abs().to_bits(), 0, "the product underflows to ±0: {product:e}");
+        let scan = kl_roots(&mdp, epsilon, (0.5, 1.0), 2, KlWeights::Occupancy, options).expect("solvable");
+        let [root] = scan.roots.as_slice() else { panic!("one root: {scan:?}") };
+        assert!((root / 0.7 - 1.0).abs() < 1e-10, "{root} vs 0.7");
     }
 }
