@@ -7,7 +7,8 @@
 //! cargo run --release --features candle --example candle_updates -- --case rollout --updates 400
 //! ```
 //!
-//! Cases (batch 256, Adam lr 3e-4 without weight decay, f32):
+//! Cases (batch 256, Adam lr 3e-4 without weight decay, f32; the library's networks and its
+//! fused Adam, or candle-nn's `AdamW` with `--adam candle-nn`):
 //! * `ac` — one actor-critic update: the twin-critic TD step (target `r + γ(1 − d)(min Q̄(s', a')
 //!   − α log π(a'|s'))`, a' reparameterised from the actor, no gradient), the actor step
 //!   (`mean(α log π(a|s) − min Q(s, a))`, a = tanh(μ + σξ)) and the soft target update τ = 0.005.
@@ -35,6 +36,7 @@ use rand_chacha::ChaCha8Rng;
 use riskmdp::continuous::nets::{
     Activation, Ensemble, GaussianActor, TAU, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal,
 };
+use riskmdp::continuous::optim::FusedAdam;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -105,8 +107,9 @@ struct Args {
     /// Hidden activation of the ensemble: Swish (public MBPO code) or ReLU (the paper's Table 1).
     #[arg(long, value_enum, default_value_t = ModelActivation::Swish)]
     activation: ModelActivation,
-    /// Adam implementation: candle-nn's AdamW (weight decay 0) or the fused in-place one.
-    #[arg(long, value_enum, default_value_t = AdamKind::CandleNn)]
+    /// Adam implementation: the library's fused in-place one (what training uses) or candle-nn's
+    /// AdamW with weight decay 0 (for comparison).
+    #[arg(long, value_enum, default_value_t = AdamKind::Fused)]
     adam: AdamKind,
     /// Seed of the weights, the batch and the noise.
     #[arg(long, default_value_t = 0)]
@@ -119,7 +122,7 @@ enum AdamKind {
     /// candle-nn's `AdamW` with weight decay 0: about a dozen tensor operations per variable,
     /// each a new allocation, then three copies back into the variables.
     CandleNn,
-    /// One pass per variable, in place ([`FusedAdam`]): the same arithmetic.
+    /// The library's [`FusedAdam`]: one pass per variable, in place, the same arithmetic.
     Fused,
 }
 
@@ -135,90 +138,15 @@ impl Adam {
             AdamKind::CandleNn => {
                 Adam::CandleNn(AdamW::new(vars, ParamsAdamW { lr: LR, weight_decay: 0.0, ..ParamsAdamW::default() })?)
             }
-            AdamKind::Fused => {
-                Adam::Fused(FusedAdam { params: vars.into_iter().map(|v| (v, Vec::new(), Vec::new())).collect(), t: 0 })
-            }
+            AdamKind::Fused => Adam::Fused(FusedAdam::new(vars, LR)?),
         })
     }
 
     fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        let grads = loss.backward()?;
         match self {
-            Adam::CandleNn(opt) => opt.step(&grads),
-            Adam::Fused(opt) => opt.step(&grads),
+            Adam::CandleNn(opt) => opt.backward_step(loss),
+            Adam::Fused(opt) => opt.backward_step(loss),
         }
-    }
-}
-
-/// Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-8, no weight decay) that updates each f32 variable in
-/// place, moments in plain vectors: one pass over θ, g, m, v instead of a dozen tensors.
-///
-/// # Formula
-///
-/// ```text
-/// m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   θ ← θ − lr·(m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)
-/// ```
-struct FusedAdam {
-    params: Vec<(Var, Vec<f32>, Vec<f32>)>,
-    t: i32,
-}
-
-impl FusedAdam {
-    fn step(&mut self, grads: &candle_core::backprop::GradStore) -> Result<()> {
-        self.t += 1;
-        for (var, m, v) in &mut self.params {
-            let Some(g) = grads.get(var.as_tensor()) else { continue };
-            let kernel = AdamKernel {
-                moments: std::cell::RefCell::new((std::mem::take(m), std::mem::take(v))),
-                bias1: 1.0 - 0.9f32.powi(self.t),
-                bias2: 1.0 - 0.999f32.powi(self.t),
-            };
-            var.as_tensor().inplace_op2(g, &kernel)?;
-            (*m, *v) = kernel.moments.into_inner();
-        }
-        Ok(())
-    }
-}
-
-/// The in-place kernel of [`FusedAdam`] for one variable (θ the destination, g the source).
-struct AdamKernel {
-    moments: std::cell::RefCell<(Vec<f32>, Vec<f32>)>,
-    bias1: f32,
-    bias2: f32,
-}
-
-impl candle_core::InplaceOp2 for AdamKernel {
-    fn name(&self) -> &'static str {
-        "fused-adam"
-    }
-
-    fn cpu_fwd(
-        &self,
-        theta: &mut candle_core::CpuStorage,
-        theta_l: &candle_core::Layout,
-        grad: &candle_core::CpuStorage,
-        grad_l: &candle_core::Layout,
-    ) -> Result<()> {
-        use candle_core::CpuStorage::F32;
-        let (F32(theta), F32(grad)) = (theta, grad) else { candle_core::bail!("fused Adam needs f32") };
-        let (Some((t0, t1)), Some((g0, g1))) = (theta_l.contiguous_offsets(), grad_l.contiguous_offsets()) else {
-            candle_core::bail!("fused Adam needs contiguous tensors")
-        };
-        let (theta, grad) = (&mut theta[t0..t1], &grad[g0..g1]);
-        if theta.len() != grad.len() {
-            candle_core::bail!("fused Adam: {} weights, {} gradients", theta.len(), grad.len())
-        }
-        let mut moments = self.moments.borrow_mut();
-        let (m, v) = &mut *moments;
-        m.resize(theta.len(), 0.0);
-        v.resize(theta.len(), 0.0);
-        let lr = LR as f32;
-        for (((w, &g), m), v) in theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
-            *m = 0.9 * *m + 0.1 * g;
-            *v = 0.999 * *v + 0.001 * g * g;
-            *w -= lr * (*m / self.bias1) / ((*v / self.bias2).sqrt() + 1e-8);
-        }
-        Ok(())
     }
 }
 
@@ -432,9 +360,10 @@ fn main() -> Result<()> {
     let (rate, cpu_rate, last_loss) = run(&args)?;
     let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_owned()).unwrap_or_default();
     let (case, activation) = (name(args.case.to_possible_value()), name(args.activation.to_possible_value()));
+    let adam = name(args.adam.to_possible_value());
     let cpu_rate = cpu_rate.map_or_else(|| "na".to_owned(), |r| format!("{r:.1}"));
     println!(
-        "backend=candle case={case} obs={} act={} batch={} activation={activation} threads={threads} updates={} updates_per_s={rate:.1} \
+        "backend=candle case={case} obs={} act={} batch={} activation={activation} adam={adam} threads={threads} updates={} updates_per_s={rate:.1} \
          updates_per_cpu_s={cpu_rate} last_loss={last_loss:.6}",
         args.obs, args.act, args.batch, args.updates
     );

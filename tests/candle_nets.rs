@@ -1,15 +1,19 @@
 //! Claim: the networks of `continuous::nets` have the shapes of App. C.2, are initialised from our
 //! seeded generator byte for byte, and the tanh-squashed Gaussian's log-density is the density of
 //! its actions (hand computation; it integrates to 1; sampled and evaluated densities agree).
+//! The fast kernels are the plain functions: [`swish`] is candle's `silu` (values and gradient),
+//! and a bias added as the matmul `1·b` gives the broadcast add's values and the batch sum as its
+//! gradient.
 #![cfg(feature = "candle")]
 
+use candle_core::Var;
 use candle_core::{D, DType, Device, IndexOp, Tensor};
 use candle_nn::VarMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use riskmdp::continuous::nets::{
-    Activation, Ensemble, GaussianActor, LOG_VAR_BOUNDS, TAU, TwinCritic, copy_varmap, gaussian_log_density,
-    soft_update, sorted_vars, squashed_gaussian, squashed_gaussian_log_prob, standard_normal,
+    Activation, Ensemble, GaussianActor, LOG_VAR_BOUNDS, Mlp, TAU, TwinCritic, copy_varmap, gaussian_log_density,
+    soft_update, sorted_vars, squashed_gaussian, squashed_gaussian_log_prob, standard_normal, swish,
 };
 
 /// f64 tensor code against the same formula written out in f64: a few ulps of each operation.
@@ -22,6 +26,24 @@ const F32_ROUTE: f64 = 1e-5;
 /// A trapezoid rule on 200 001 points of a smooth density: error ≈ h²·max|f''|/12 ≈ 1e-9; 1e-6
 /// still rejects a missing Jacobian, which moves the integral by tens of percent.
 const QUADRATURE: f64 = 1e-6;
+
+/// f32 swish against the exact value (f64), relative: its e^{−x} (≤ 1.01 ulp), the add and the
+/// division each round. Measured 1.70e-7 over [−120, 120]; candle's `silu` 1.65e-7.
+const SWISH_EXACT: f64 = 2e-7;
+
+/// f32 swish against candle's `silu`, relative: both are accurate to ~1.4 ulp but round
+/// differently (candle's `expf` is correctly rounded, ours is not quite), and one ulp apart in
+/// e^{−x} becomes two in `1 + e^{−x}` where that sum rounds at spacing 2 (x ∈ [−17.3, −16.6]).
+/// Measured 2.64e-7 there, 2.25e-7 elsewhere.
+const SWISH_VS_SILU: f64 = 3e-7;
+
+/// Swish's f32 gradient against the f64 derivative, absolute per unit of upstream gradient
+/// (|swish'| ≤ 1.1): measured 2.2e-7.
+const SWISH_GRAD: f64 = 5e-7;
+
+/// Swish's gradient against candle's `silu` gradient: candle's is off by up to 1.2e-6 (its
+/// `1 − σ` cancels for x ≫ 0, and x multiplies the error).
+const SILU_GRAD: f64 = 2e-6;
 
 const OBS: usize = 3;
 const ACT: usize = 2;
@@ -273,4 +295,157 @@ fn ensemble_log_likelihood_is_one_gaussian_log_density_per_member_and_sample() {
         })
         .collect();
     assert!(close(&values(&ll), &want, F32_ROUTE));
+}
+
+/// Grid over [−120, 120] plus the edges of f32's exponential: ±88 (e^88 is finite), ±88.7 and
+/// ±88.8 (e^88.8 overflows), and far beyond.
+fn swish_inputs() -> Vec<f32> {
+    let mut xs: Vec<f32> = (0..=240_000).map(|i| -120.0 + i as f32 * 1e-3).collect();
+    xs.extend([-1e4, -1000.0, -104.0, -88.8, -88.7, -88.0, -0.0, 0.0, 1e-30, -1e-30, 88.0, 88.7, 88.8, 1000.0]);
+    xs
+}
+
+/// The exact swish in f64: x/(1 + e^{−x}).
+fn exact_swish(x: f64) -> f64 {
+    x / (1.0 + (-x).exp())
+}
+
+fn f32_bits(t: &Tensor) -> Vec<u32> {
+    t.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("f32").into_iter().map(f32::to_bits).collect()
+}
+
+#[test]
+fn swish_equals_the_exact_function_to_f32_rounding_and_candles_silu_to_two_ulps() {
+    let xs = swish_inputs();
+    let t = Tensor::new(xs.as_slice(), cpu()).expect("x");
+    let ours: Vec<f32> = swish(&t).and_then(|y| y.to_vec1()).expect("swish");
+    let silu: Vec<f32> = t.silu().and_then(|y| y.to_vec1()).expect("silu");
+    for ((&x, &y), &c) in xs.iter().zip(&ours).zip(&silu) {
+        let exact = exact_swish(f64::from(x));
+        if (-f64::from(x)).exp() > f64::from(f32::MAX) {
+            // x < −88.72: e^{−x} overflows f32, so the quotient is −0 (silu's too), though the
+            // exact value is a tiny normal or subnormal number down to x ≈ −103.
+            assert_eq!(y.to_bits(), (-0f32).to_bits(), "x = {x}: {y:e}");
+        } else if exact.abs() >= f64::from(f32::MIN_POSITIVE) {
+            let err = (f64::from(y) - exact).abs() / exact.abs();
+            assert!(err <= SWISH_EXACT, "x = {x}: {y:e} against {exact:e}, {err:e} relative");
+        } else {
+            // Below the normal range: 0 or a subnormal of the right sign, never NaN.
+            assert!(y.abs() <= f32::MIN_POSITIVE && !(x < 0.0 && y > 0.0), "x = {x}: {y:e}");
+        }
+        if c == 0.0 {
+            assert_eq!(y.to_bits(), c.to_bits(), "x = {x}: {y:e} against silu's {c:e}");
+        } else {
+            let err = (f64::from(y) - f64::from(c)).abs() / f64::from(c).abs();
+            assert!(err <= SWISH_VS_SILU, "x = {x}: {y:e} against silu's {c:e}, {err:e} relative");
+        }
+    }
+    // Far below, e^{−x} is +∞ and the quotient −0, as for silu: no NaN.
+    let far = swish(&Tensor::new(&[-1000f32, -1e4], cpu()).expect("x")).expect("swish");
+    assert_eq!(f32_bits(&far), [(-0f32).to_bits(); 2]);
+}
+
+#[test]
+fn swish_gradient_matches_central_differences_and_candles_silu_gradient() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut xs: Vec<f32> = (0..=60_000).map(|i| -30.0 + i as f32 * 1e-3).collect();
+    xs.extend([-1e4, -1000.0, -88.8, -88.0, 88.0, 1000.0]);
+    // A non-trivial upstream gradient u: d/dx Σ u·swish(x) = u·swish'(x).
+    let u = (standard_normal(&mut rng, &[xs.len()]).expect("u") + 1.0).expect("u");
+    let grad_of = |f: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>| {
+        let x = Var::new(xs.as_slice(), cpu()).expect("x");
+        let grads = f(x.as_tensor()).and_then(|y| (y * &u)?.sum_all()).and_then(|l| l.backward()).expect("backward");
+        values(grads.get(x.as_tensor()).expect("a gradient"))
+    };
+    let ours = grad_of(&|x| swish(x));
+    let silu = grad_of(&|x| x.silu());
+    let uv = values(&u);
+    for (i, &x) in xs.iter().enumerate() {
+        // Central difference of the exact f64 swish, h = 1e-5: truncation h²·|swish‴|/6 ≈ 1e-11.
+        let (x64, h) = (f64::from(x), 1e-5);
+        let want = uv[i] * (exact_swish(x64 + h) - exact_swish(x64 - h)) / (2.0 * h);
+        let scale = 1.0 + uv[i].abs();
+        assert!(
+            ours[i].is_finite() && (ours[i] - want).abs() <= SWISH_GRAD * scale,
+            "x = {x}: {} against {want}",
+            ours[i]
+        );
+        assert!((ours[i] - silu[i]).abs() <= SILU_GRAD * scale, "x = {x}: {} against silu's {}", ours[i], silu[i]);
+    }
+}
+
+#[test]
+fn swish_reads_strided_inputs_and_leaves_f64_to_silu() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let x = (standard_normal(&mut rng, &[6, 9]).expect("x") * 5.0).expect("scale");
+    let strided = x.t().expect("transpose");
+    let got = swish(&strided).expect("swish");
+    assert_eq!(got.dims(), [9, 6]);
+    let want: Vec<f64> = values(&strided).into_iter().map(exact_swish).collect();
+    assert!(values(&got).iter().zip(&want).all(|(g, w)| (g - w).abs() <= SWISH_EXACT * w.abs()));
+    let x64 = x.to_dtype(DType::F64).expect("f64");
+    let bits = |t: &Tensor| {
+        t.flatten_all().and_then(|t| t.to_vec1::<f64>()).expect("f64").into_iter().map(f64::to_bits).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&swish(&x64).expect("swish")), bits(&x64.silu().expect("silu")));
+}
+
+/// Sets every variable of `varmap` whose name ends in `.bias` to normal draws from `rng`.
+fn random_biases(varmap: &VarMap, rng: &mut ChaCha8Rng) {
+    for (name, var) in sorted_vars(varmap) {
+        if name.ends_with(".bias") {
+            var.set(&standard_normal(rng, var.dims()).expect("bias")).expect("set");
+        }
+    }
+}
+
+#[test]
+fn a_bias_added_as_a_matmul_gives_the_broadcast_values_and_the_batch_sum_as_gradient() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    // An MLP on (B, in) and a 3-member ensemble on (E, B, in), with non-zero biases.
+    let vm = VarMap::new();
+    let mlp = Mlp::init(&vm, "mlp", &[4, 8, 3], Activation::Relu, &mut rng).expect("mlp");
+    let ensemble = Ensemble::init(&vm, "ens", 3, &[4, 8, 2], Activation::Swish, &mut rng).expect("ensemble");
+    random_biases(&vm, &mut rng);
+    let vars: std::collections::HashMap<String, Tensor> =
+        sorted_vars(&vm).into_iter().map(|(k, v)| (k, v.as_tensor().clone())).collect();
+    let x = standard_normal(&mut rng, &[5, 4]).expect("x");
+    let xe = standard_normal(&mut rng, &[3, 5, 4]).expect("x");
+
+    // Values: those of the broadcast add, bit for bit (1·b is b exactly).
+    let mut h = x.clone();
+    for layer in 0..2 {
+        let (w, b) = (&vars[&format!("mlp.{layer}.weight")], &vars[&format!("mlp.{layer}.bias")]);
+        h = h.matmul(&w.t().expect("t")).and_then(|h| h.broadcast_add(b)).expect("layer");
+        if layer == 0 {
+            h = h.relu().expect("relu");
+        }
+    }
+    let out = mlp.forward(&x).expect("mlp forward");
+    assert_eq!(f32_bits(&out), f32_bits(&h));
+    let mut he = xe.clone();
+    for layer in 0..2 {
+        let (w, b) = (&vars[&format!("ens.{layer}.weight")], &vars[&format!("ens.{layer}.bias")]);
+        he = he.matmul(w).and_then(|h| h.broadcast_add(b)).expect("layer");
+        if layer == 0 {
+            he = swish(&he).expect("swish");
+        }
+    }
+    let (mean, _) = ensemble.forward(&xe).expect("ensemble forward");
+    assert_eq!(f32_bits(&mean), f32_bits(&he.narrow(D::Minus1, 0, 2).expect("mean part")));
+
+    // Gradients: for L = Σ u·out, ∂L/∂b of the last layer is the sum of u over the batch.
+    let u = standard_normal(&mut rng, &[5, 3]).expect("u");
+    let grads = (&out * &u).and_then(|l| l.sum_all()).and_then(|l| l.backward()).expect("backward");
+    let got = grads.get(&vars["mlp.1.bias"]).expect("bias gradient");
+    assert_eq!(got.dims(), [3]);
+    assert!(close(&values(got), &values(&u.sum(0).expect("sum")), F32_ROUTE));
+    let ue = standard_normal(&mut rng, &[3, 5, 2]).expect("u");
+    let grads = (&mean * &ue).and_then(|l| l.sum_all()).and_then(|l| l.backward()).expect("backward");
+    let got = grads.get(&vars["ens.1.bias"]).expect("bias gradient");
+    assert_eq!(got.dims(), [3, 1, 4]);
+    // Mean columns: Σ_batch u; log-variance columns: no path from the mean, so 0.
+    let zeros = Tensor::zeros((3, 1, 2), DType::F32, cpu()).expect("0");
+    let want = Tensor::cat(&[ue.sum_keepdim(1).expect("sum"), zeros], 2).expect("cat");
+    assert!(close(&values(got), &values(&want), F32_ROUTE));
 }

@@ -18,12 +18,13 @@
 //! [`sac_policy_loss`], with the same networks and schedule.
 
 use candle_core::{D, Device, Result, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::VarMap;
 use rand::Rng;
 
 use super::buffer::TensorBatch;
 use super::config::TrainConfig;
 use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal};
+use super::optim::FusedAdam;
 use super::tensor::Batch;
 use crate::losses::{Numeric, critic_loss, critic_target, variational_policy_loss};
 
@@ -91,8 +92,8 @@ pub struct Agent {
     critic: TwinCritic,
     target_vars: VarMap,
     target: TwinCritic,
-    actor_opt: AdamW,
-    critic_opt: AdamW,
+    actor_opt: FusedAdam,
+    critic_opt: FusedAdam,
 }
 
 impl std::fmt::Debug for Agent {
@@ -101,10 +102,8 @@ impl std::fmt::Debug for Agent {
     }
 }
 
-fn adam(varmap: &VarMap, lr: f64) -> Result<AdamW> {
-    let vars = sorted_vars(varmap).into_iter().map(|(_, v)| v).collect();
-    // candle's AdamW decays weights by 0.01 by default; the paper's Adam does not.
-    AdamW::new(vars, ParamsAdamW { lr, weight_decay: 0.0, ..ParamsAdamW::default() })
+fn adam(varmap: &VarMap, lr: f64) -> Result<FusedAdam> {
+    FusedAdam::new(sorted_vars(varmap).into_iter().map(|(_, v)| v).collect(), lr)
 }
 
 /// κ ← ω: every variable of `from` copied into `to`, paired by name.

@@ -28,12 +28,13 @@
 //! MBPO rolls out p_θ alone (reward and next state from the same draw) and stores log q/p = 0.
 
 use candle_core::{D, Device, Result, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::VarMap;
 use rand::{Rng, RngExt};
 
 use super::buffer::{ReplayBuffer, Transition};
 use super::config::TrainConfig;
 use super::nets::{Activation, Ensemble, GaussianActor, gaussian_log_density, sorted_vars, standard_normal};
+use super::optim::FusedAdam;
 use super::tensor::Batch;
 use crate::losses::{prior_dynamics_nll, variational_dynamics_loss};
 
@@ -116,7 +117,7 @@ pub struct FitStats {
 pub struct DynamicsModel {
     varmap: VarMap,
     ensemble: Ensemble,
-    optimizer: AdamW,
+    optimizer: FusedAdam,
     obs_dim: usize,
     action_dim: usize,
     members: usize,
@@ -152,8 +153,7 @@ impl DynamicsModel {
         let sizes = [&[obs_dim + action_dim][..], &config.dynamics_hidden, &[1 + obs_dim]].concat();
         let ensemble = Ensemble::init(&varmap, prefix, config.ensemble_size, &sizes, Activation::Relu, rng)?;
         let vars = sorted_vars(&varmap).into_iter().map(|(_, v)| v).collect();
-        let optimizer =
-            AdamW::new(vars, ParamsAdamW { lr: config.dynamics_lr, weight_decay: 0.0, ..ParamsAdamW::default() })?;
+        let optimizer = FusedAdam::new(vars, config.dynamics_lr)?;
         Ok(DynamicsModel {
             varmap,
             ensemble,

@@ -7,6 +7,8 @@
 //! * `tensor` — the losses of [`crate::losses`] on candle tensors (feature `candle`).
 //! * `nets` — the networks of App. C.1: MLP, tanh-squashed Gaussian actor, twin critics,
 //!   probabilistic ensemble, every weight from a seeded generator (feature `candle`).
+//! * `optim` — Adam as one fused in-place pass per variable, the optimiser of every network
+//!   (feature `candle`).
 //! * `config` — every hyperparameter of Table 1 (App. C.2), JSON in and out (feature `candle`).
 //! * `buffer` — the replay buffers D_env and D_model (feature `candle`).
 //! * `dynamics` — p_θ (Eq. 10), q_φ (Eq. 11) and the model rollouts (feature `candle`).
@@ -25,6 +27,8 @@ pub mod dynamics;
 pub mod env;
 #[cfg(feature = "candle")]
 pub mod nets;
+#[cfg(feature = "candle")]
+pub mod optim;
 #[cfg(feature = "candle")]
 pub mod tensor;
 #[cfg(feature = "candle")]
