@@ -737,4 +737,363 @@ mod mutation_tests {
         assert!((u.mean - (1e12 - 7.0)).abs() < 1e-3, "{}", u.mean);
         assert!((u.variance - 8.5).abs() < 1e-6, "{}", u.variance);
     }
+
+    /// A small model built in code (dense rows; state names s0, s1, …).
+    fn small_model(
+        gamma: f64,
+        horizon: Option<usize>,
+        initial: Option<Vec<f64>>,
+        terminal: Vec<bool>,
+        transitions: Vec<Vec<Vec<f64>>>,
+        rewards: Vec<Vec<f64>>,
+    ) -> TabularMdp {
+        TabularMdp::new(crate::MdpSpec {
+            name: "small".into(),
+            state_names: None,
+            action_names: None,
+            gamma,
+            horizon,
+            initial,
+            terminal: Some(terminal),
+            transitions: transitions.into(),
+            rewards,
+            grid: None,
+        })
+        .unwrap()
+    }
+
+    /// `x` is −∞ (not NaN, not finite).
+    fn is_minus_infinity(x: f64) -> bool {
+        x.is_infinite() && x.is_sign_negative()
+    }
+
+    /// Kills `p > 0.0` → `p >= 0.0` in `kl_of_pairs` (184:28), which was listed as equivalent
+    /// for p = +0. A probability of −0.0 passes validation (`(0.0..=1.0).contains(&-0.0)`):
+    /// `−0 > 0` is false and the code gives +∞ (q has mass where p has none), while `−0 >= 0`
+    /// is true and the mutant computes q·ln(q/−0) = q·ln(−∞) = NaN — which `kl_per_pair`'s
+    /// `.max(0.0)` then turns into a KL of 0.
+    #[test]
+    fn kl_is_infinite_where_p_is_a_negative_zero() {
+        assert!(kl(&[0.5, 0.5], &[1.0, -0.0]).is_infinite());
+        // s0 --a0--> s1 with P = (0, 1, −0): q puts ½ on s2.
+        let mdp = small_model(
+            0.5,
+            None,
+            None,
+            vec![false, true, true],
+            vec![vec![vec![0.0, 1.0, -0.0]], vec![vec![0.0, 1.0, 0.0]], vec![vec![0.0, 0.0, 1.0]]],
+            vec![vec![0.0]; 3],
+        );
+        let mut q = Array3::zeros((3, 1, 3));
+        q[[0, 0, 1]] = 0.5;
+        q[[0, 0, 2]] = 0.5;
+        let per_pair = kl_per_pair(&mdp, &q);
+        assert!(per_pair[[0, 0]].is_infinite() && per_pair[[0, 0]] > 0.0, "{}", per_pair[[0, 0]]);
+    }
+
+    /// Kills `pi > 0.0` → `>=` (250:47) and `**w > 0.0` → `>=` (253:85) in `elbo`. The risky
+    /// arm with horizon 2 and β = 2; prior: uniform at S and A, (1, −0.0) at B (a valid
+    /// distribution: −0.0 is in [0, 1]); q: `right` at S with dynamics S → A w.p. 1, true
+    /// dynamics elsewhere, uniform at A, `right` at B. By hand:
+    /// L₁(A) = −10/2 = −5 (q = π, dynamics = P: no KL); L₁(B) = L₀(B) = −∞ (q takes `right`, π
+    /// never does); L₀(S) = 0/2 − ln(1/½) + (1·L₁(A) + 0·L₁(B) − KL((1, 0) ‖ (0.9, 0.1)))
+    /// = −ln 2 − 5 + ln 0.9, where the zero weight on B drops its −∞.
+    /// The first mutant takes ln(1/−0) = ln(−∞) = NaN for L(B); the second 0·(−∞) = NaN for L₀(S).
+    #[test]
+    fn an_elbo_skips_a_minus_infinite_future_of_zero_weight_and_treats_a_negative_zero_prior_as_zero() {
+        use crate::envs::risky_arm::{A, B};
+        let mdp = risky_arm::risky_arm().with_horizon(Some(2)).unwrap();
+        let beta = Beta::new(2.0).unwrap();
+        let mut pi = Array2::from_elem((6, 2), 0.5);
+        pi[[B, 0]] = 1.0;
+        pi[[B, 1]] = -0.0;
+        let prior = Policy::stationary(&mdp, pi).unwrap();
+        let p = mdp.transitions().into_owned();
+        let mut q_policy = Array3::from_elem((2, 6, 2), 0.5);
+        for t in 0..2 {
+            for s in [S, B] {
+                q_policy[[t, s, 0]] = 0.0;
+                q_policy[[t, s, 1]] = 1.0;
+            }
+        }
+        let mut tilted = p.clone();
+        tilted[[S, RIGHT, A]] = 1.0;
+        tilted[[S, RIGHT, B]] = 0.0;
+        let q = Variational { policy: q_policy, dynamics: vec![tilted, p] };
+        let l = elbo(&mdp, beta, &prior, &q).unwrap();
+        let by_hand = -std::f64::consts::LN_2 - 5.0 + 0.9f64.ln();
+        assert!((l[S] - by_hand).abs() < 1e-12, "{} vs {by_hand}", l[S]);
+        assert!((l[A] + 5.0).abs() < 1e-12, "{}", l[A]);
+        assert!(is_minus_infinity(l[B]), "{}", l[B]);
+    }
+
+    /// Kills `v[j] - m` → `v[j] + m` in `kl_of_posterior_dynamics` (362:92). The KL depends
+    /// only on the differences of V over the support, so shifting by m (the largest) is exact
+    /// (Sterbenz) while adding m doubles the magnitude and rounds the differences to a coarser
+    /// grid. The risky arm's (S, right) goes to A w.p. 0.9 and B w.p. 0.1; with V(A) = 10¹⁵,
+    /// V(B) = 10¹⁵ + 2.125 (both exact; the spacing of floats there is 0.125, at 2·10¹⁵ it is
+    /// 0.25, where 2·10¹⁵ + 2.125 is a tie) the closed form with δ = 2.125 is
+    /// q_B = 0.1·e^δ / (0.9 + 0.1·e^δ), KL = q_B·δ − ln(0.9 + 0.1·e^δ) (Eq. 4: q ∝ P·e^V).
+    #[test]
+    fn the_posterior_kl_of_large_values_depends_only_on_their_differences() {
+        use crate::envs::risky_arm::{A, B};
+        let mdp = risky_arm::risky_arm();
+        let mut v = vec![0.0; 6];
+        v[A] = 1e15;
+        v[B] = 1e15 + 2.125;
+        let delta: f64 = 2.125;
+        let z = 0.9 + 0.1 * delta.exp();
+        let closed = 0.1 * delta.exp() / z * delta - z.ln();
+        let kl = kl_of_posterior_dynamics(&mdp, &v);
+        assert!((kl[[S, RIGHT]] - closed).abs() < 1e-13, "{} vs {closed}", kl[[S, RIGHT]]);
+        assert!(kl[[S, 0]].abs() < 1e-300); // `left` is deterministic
+    }
+
+    /// Kills `s_count > DENSE_SOLVE_MAX` → `<` in `occupancy` (401:35), which sends small models
+    /// to the iteration: it stops once a step adds ≤ 1e-13 of the total, which on a slow chain
+    /// leaves a tail of 1e-13/(1 − r) relative. One state s0 that stays w.p. r = 0.99 and else
+    /// ends, γ = 1: μ(s0) = 1/(1 − r) = 100 (the float 1 − 0.99 is exact, so the dense solve is
+    /// exact to an ulp); the iteration is 1e-11 relative off.
+    #[test]
+    fn the_occupancy_of_a_slow_small_chain_is_exact_to_rounding() {
+        let mdp = small_model(
+            1.0,
+            None,
+            None,
+            vec![false, true],
+            vec![vec![vec![0.99, 0.01]], vec![vec![0.0, 1.0]]],
+            vec![vec![0.0]; 2],
+        );
+        let d = occupancy(&mdp, &Policy::uniform(&mdp)).unwrap();
+        let closed = 1.0 / (1.0 - 0.99);
+        assert!((d[[0, 0]] - closed).abs() < 4.0 * f64::EPSILON * closed, "{} vs {closed}", d[[0, 0]]);
+        assert!(d[[1, 0]].abs() < 1e-300);
+    }
+
+    /// Kills `1e-13 * total` → `1e-13 / total` in the stop of `occupancy_by_iteration`
+    /// (453:27), which only models above `DENSE_SOLVE_MAX` states reach. 3001 states: s0 stays
+    /// w.p. ½ and else goes to s1; every other state is terminal; γ = 0.9; ρ puts 1e-9 on s0
+    /// and the rest on s1. By hand μ(s0) = 1e-9·Σ_t (0.45)^t = 1e-9/0.55. The total flow is
+    /// ~2e-9, so the mutant's threshold 1e-13/total ≈ 5e-5 stops after one step with
+    /// μ(s0) = 1.45e-9 (20 % short); the code iterates to 1e-13 relative.
+    #[test]
+    fn the_iterated_occupancy_of_a_tiny_flow_is_accurate() {
+        let n = DENSE_SOLVE_MAX + 1;
+        let mut transitions: Vec<Vec<Vec<(usize, f64)>>> = vec![vec![vec![(0, 0.5), (1, 0.5)]]];
+        transitions.extend((1..n).map(|s| vec![vec![(s, 1.0)]]));
+        let mut initial = vec![0.0; n];
+        initial[0] = 1e-9;
+        initial[1] = 1.0 - 1e-9;
+        let mut terminal = vec![true; n];
+        terminal[0] = false;
+        let mdp = TabularMdp::new(crate::MdpSpec {
+            name: "tiny flow".into(),
+            state_names: None,
+            action_names: None,
+            gamma: 0.9,
+            horizon: None,
+            initial: Some(initial),
+            terminal: Some(terminal),
+            transitions: transitions.into(),
+            rewards: vec![vec![0.0]; n],
+            grid: None,
+        })
+        .unwrap();
+        let d = occupancy(&mdp, &Policy::uniform(&mdp)).unwrap();
+        let closed = mdp.initial()[0] / (1.0 - 0.9 * 0.5);
+        assert!((d[[0, 0]] - closed).abs() < 1e-12 * closed, "{} vs {closed}", d[[0, 0]]);
+        assert!(d.iter().skip(1).all(|&x| x.abs() < 1e-300));
+    }
+
+    /// Kills `discount * w` → `+`, `/` (495:77) and `discount *= γ` → `+=`, `/=` (496:18) in
+    /// `occupancy_finite_horizon` (the doc test alone checked it, with γ = 1), and `&&` → `||`
+    /// in `flow_step`'s state filter (428:66), which lets a terminal state with initial mass
+    /// flow. States s0, s1, terminal s2; ρ = (0.6, 0.2, 0.2); γ = ½, T = 3;
+    /// s0: a0 → (s0 ½, s1 ½), a1 → (s1 0.2, s2 0.8); s1: a0 → s0, a1 → s2;
+    /// π(s0) = (¼, ¾), π(s1) = (½, ½). By hand: d₀(s0) = (0.15, 0.45), d₀(s1) = (0.1, 0.1),
+    /// d₀(s2) = 0; the flow at t = 1 is s0: 0.15·½ + 0.1 = 0.175, s1: 0.15·½ + 0.45·0.2 = 0.165,
+    /// so d₁(s0) = ½·0.175·(¼, ¾) = (0.021875, 0.065625), d₁(s1) = ½·0.165·(½, ½) = 0.04125.
+    /// Every entry is also checked against a brute-force sum over all 6³ action–state paths
+    /// of γ^t·Pr(path prefix) (a path stops at the terminal state).
+    #[test]
+    fn the_finite_horizon_occupancy_is_discounted_and_matches_path_enumeration() {
+        let transitions = vec![
+            vec![vec![0.5, 0.5, 0.0], vec![0.0, 0.2, 0.8]],
+            vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.0, 1.0]],
+            vec![vec![0.0, 0.0, 1.0], vec![0.0, 0.0, 1.0]],
+        ];
+        let (gamma, horizon, rho) = (0.5, 3, [0.6, 0.2, 0.2]);
+        let mdp = small_model(
+            gamma,
+            Some(horizon),
+            Some(rho.to_vec()),
+            vec![false, false, true],
+            transitions,
+            vec![vec![0.0; 2]; 3],
+        );
+        let mut pi = Array2::from_elem((3, 2), 0.5);
+        pi[[0, 0]] = 0.25;
+        pi[[0, 1]] = 0.75;
+        let d = occupancy_finite_horizon(&mdp, &Policy::stationary(&mdp, pi.clone()).unwrap()).unwrap();
+        let by_hand = [
+            ((0, 0, 0), 0.15),
+            ((0, 0, 1), 0.45),
+            ((0, 1, 0), 0.1),
+            ((0, 2, 0), 0.0),
+            ((0, 2, 1), 0.0),
+            ((1, 0, 0), 0.021875),
+            ((1, 0, 1), 0.065625),
+            ((1, 1, 1), 0.04125),
+        ];
+        for (ix, x) in by_hand {
+            assert!((d[ix] - x).abs() < 1e-15, "d{ix:?} = {} vs {x}", d[ix]);
+        }
+        // Brute force: depth-first over (t, s, probability of the prefix up to s_t).
+        let mut brute = Array3::<f64>::zeros((horizon, 3, 2));
+        let mut stack: Vec<(usize, usize, f64)> = (0..3).map(|s| (0, s, rho[s])).collect();
+        while let Some((t, s, p)) = stack.pop() {
+            if t == horizon || mdp.is_terminal(s) {
+                continue;
+            }
+            for a in 0..2 {
+                let pa = p * pi[[s, a]];
+                brute[[t, s, a]] += gamma.powi(t as i32) * pa;
+                for j in 0..3 {
+                    stack.push((t + 1, j, pa * mdp.transition(s, a, j)));
+                }
+            }
+        }
+        for (ix, x) in brute.indexed_iter() {
+            assert!((d[ix] - x).abs() < 1e-15, "d{ix:?} = {} vs brute force {x}", d[ix]);
+        }
+    }
+
+    /// Kills `**w > 0.0` → `>=` in `weighted_mean` (531:48; only its doc test checked it): an
+    /// infinite KL of weight 0 is skipped, not 0·∞ = NaN. (3·1 + 1·4)/(3 + 0 + 1) = 1.75.
+    #[test]
+    fn a_weighted_mean_skips_an_infinite_kl_of_zero_weight() {
+        assert!((weighted_mean(&[1.0, f64::INFINITY, 4.0], &[3.0, 0.0, 1.0]) - 1.75).abs() < 1e-15);
+    }
+
+    /// The two-state model of the stationary-ELBO tests: s0, s1, terminal s2, γ = ½;
+    /// s0: a0 → s1 (reward 1), a1 → (s0 ½, s2 ½) (reward 0); s1: a0 → (s0 ½, s2 ½) (reward 2),
+    /// a1 → s2 (reward 0).
+    fn stationary_elbo_model() -> TabularMdp {
+        small_model(
+            0.5,
+            None,
+            None,
+            vec![false, false, true],
+            vec![
+                vec![vec![0.0, 1.0, 0.0], vec![0.5, 0.0, 0.5]],
+                vec![vec![0.5, 0.0, 0.5], vec![0.0, 0.0, 1.0]],
+                vec![vec![0.0, 0.0, 1.0], vec![0.0, 0.0, 1.0]],
+            ],
+            vec![vec![1.0, 0.0], vec![2.0, 0.0], vec![0.0, 0.0]],
+        )
+    }
+
+    /// Kills the mutants of `elbo_stationary` that change its value (its only check was a doc
+    /// test): the body → `Ok([0.0])`, `Ok([1.0])`, `Ok([-1.0])` (602:5), `γ >= 1` → `γ < 1`
+    /// (602:47), `!` deleted in the non-terminal filter (612:39), `qa == 0` → `!=` (615:19),
+    /// `prior > 0` → `==`, `<` (618:46), `qa / prior` → `%` (618:58), `c[s] +=` → `-=`, `*=`
+    /// (620:18), and the arithmetic of the one-step term (621), and `check_dims`'s `!=` → `==`
+    /// (544:58, which makes every right shape an error). By hand, on `stationary_elbo_model`
+    /// with β = 2, π uniform, q(·|s0) = (¼, ¾), q(·|s1) = (1, 0), q's dynamics P except
+    /// (s0, a1) → (s0 0.8, s2 0.2), whose KL is K = 0.8·ln(0.8/0.5) + 0.2·ln(0.2/0.5):
+    /// c0 = ¼·(1/2 − ln(¼/½)) + ¾·(0 − ln(¾/½) − ½·K),  c1 = 2/2 − ln(1/½) = 1 − ln 2;
+    /// L0 = c0 + ½·(¼·L1 + ¾·0.8·L0),  L1 = c1 + ½·(1·½·L0);
+    /// so L0 = (c0 + c1/8) / (1 − 0.3 − 1/32), L1 = c1 + L0/4, L(s2) = 0.
+    #[test]
+    fn the_stationary_elbo_solves_the_hand_computed_two_state_system() {
+        let mdp = stationary_elbo_model();
+        let beta = Beta::new(2.0).unwrap();
+        let prior = Array2::from_elem((3, 2), 0.5);
+        let mut q_policy = Array2::from_elem((3, 2), 0.5);
+        q_policy.row_mut(0).assign(&ndarray::arr1(&[0.25, 0.75]));
+        q_policy.row_mut(1).assign(&ndarray::arr1(&[1.0, 0.0]));
+        let mut q_dynamics = mdp.transitions().into_owned();
+        q_dynamics[[0, 1, 0]] = 0.8;
+        q_dynamics[[0, 1, 2]] = 0.2;
+        let l = elbo_stationary(&mdp, beta, &prior, &q_policy, &q_dynamics).unwrap();
+        let k = 0.8 * (0.8f64 / 0.5).ln() + 0.2 * (0.2f64 / 0.5).ln();
+        let c0 = 0.25 * (0.5 - (0.25f64 / 0.5).ln()) + 0.75 * (-(0.75f64 / 0.5).ln() - 0.5 * k);
+        let c1 = 1.0 - std::f64::consts::LN_2;
+        let l0 = (c0 + c1 / 8.0) / (1.0 - 0.3 - 1.0 / 32.0);
+        let l1 = c1 + l0 / 4.0;
+        assert_eq!(l.len(), 3);
+        assert!((l[0] - l0).abs() < 1e-14 && (l[1] - l1).abs() < 1e-14, "{l} vs ({l0}, {l1})");
+        assert!(l[2].abs() < 1e-300);
+    }
+
+    /// Kills the mutants of the −∞ propagation in `elbo_stationary` (the `reaches` test, 627–630,
+    /// the growth loop, 632–636) and `prior > 0` → `>=` (618:46), on `stationary_elbo_model`
+    /// with a third live state: s0 takes (under q) an action the prior never takes, so
+    /// L(s0) = −∞; s1 reaches s0 under q (a0 w.p. 1, to s0 w.p. ½), so L(s1) = −∞; s3 takes
+    /// a0 → s2 (reward 1) w.p. 1, and its other action a1, which q never takes, would lead to
+    /// s0: L(s3) = 1/2 − ln(1/½) = ½ − ln 2, by hand. The prior's zero is written once as +0
+    /// and once as −0 (a valid probability; `−0 >= 0` would take ln(q/−0) = ln(−∞) = NaN).
+    #[test]
+    fn an_elbo_is_minus_infinite_exactly_where_q_reaches_an_action_the_prior_never_takes() {
+        let mdp = small_model(
+            0.5,
+            None,
+            None,
+            vec![false, false, true, false],
+            vec![
+                vec![vec![0.0, 1.0, 0.0, 0.0], vec![0.5, 0.0, 0.5, 0.0]],
+                vec![vec![0.5, 0.0, 0.5, 0.0], vec![0.0, 0.0, 1.0, 0.0]],
+                vec![vec![0.0, 0.0, 1.0, 0.0], vec![0.0, 0.0, 1.0, 0.0]],
+                vec![vec![0.0, 0.0, 1.0, 0.0], vec![1.0, 0.0, 0.0, 0.0]],
+            ],
+            vec![vec![1.0, 0.0], vec![2.0, 0.0], vec![0.0, 0.0], vec![1.0, 0.0]],
+        );
+        let beta = Beta::new(2.0).unwrap();
+        let mut q_policy = Array2::from_elem((4, 2), 0.5);
+        q_policy.row_mut(0).assign(&ndarray::arr1(&[0.0, 1.0]));
+        q_policy.row_mut(1).assign(&ndarray::arr1(&[1.0, 0.0]));
+        q_policy.row_mut(3).assign(&ndarray::arr1(&[1.0, 0.0]));
+        let q_dynamics = mdp.transitions().into_owned();
+        for zero in [0.0, -0.0] {
+            let mut prior = Array2::from_elem((4, 2), 0.5);
+            prior.row_mut(0).assign(&ndarray::arr1(&[1.0, zero]));
+            let l = elbo_stationary(&mdp, beta, &prior, &q_policy, &q_dynamics).unwrap();
+            assert!(is_minus_infinity(l[0]) && is_minus_infinity(l[1]), "{l}");
+            assert!(l[2].abs() < 1e-300, "{l}");
+            let by_hand = 0.5 - std::f64::consts::LN_2;
+            assert!((l[3] - by_hand).abs() < 1e-15, "{l} vs {by_hand}");
+        }
+    }
+
+    /// Kills `check_dims` → `Ok(())` (544:5) and `!=` → `==` (544:58), and `||` → `&&` in the
+    /// model check of `elbo_stationary` (602:32), which lets a model with a horizon and γ < 1
+    /// through. The error names the first wrong axis and its expected and found lengths.
+    #[test]
+    fn a_stationary_elbo_rejects_a_horizon_gamma_one_and_wrong_shapes() {
+        let mdp = stationary_elbo_model();
+        let beta = Beta::new(2.0).unwrap();
+        let (pi, dynamics) = (Array2::from_elem((3, 2), 0.5), mdp.transitions().into_owned());
+        let with_horizon = mdp.with_horizon(Some(2)).unwrap();
+        let undiscounted = risky_arm::risky_arm();
+        let uniform = Array2::from_elem((6, 2), 0.5);
+        assert!(matches!(elbo_stationary(&with_horizon, beta, &pi, &pi, &dynamics), Err(Error::Unsupported { .. })));
+        assert!(matches!(
+            elbo_stationary(&undiscounted, beta, &uniform, &uniform, &undiscounted.transitions()),
+            Err(Error::Unsupported { .. })
+        ));
+        let shape = |r: Result<Array1<f64>>| match r {
+            Err(Error::Shape { field, expected, found, .. }) => Some((field, expected, found)),
+            _ => None,
+        };
+        let narrow = Array2::from_elem((3, 1), 1.0);
+        assert_eq!(shape(elbo_stationary(&mdp, beta, &narrow, &pi, &dynamics)), Some(("prior (axis 1)".into(), 2, 1)));
+        let short = Array2::from_elem((2, 2), 0.5);
+        assert_eq!(
+            shape(elbo_stationary(&mdp, beta, &pi, &short, &dynamics)),
+            Some(("q_policy (axis 0)".into(), 3, 2))
+        );
+        let cut = dynamics.slice_axis(Axis(2), ndarray::Slice::from(0..2)).to_owned();
+        assert_eq!(shape(elbo_stationary(&mdp, beta, &pi, &pi, &cut)), Some(("q_dynamics (axis 2)".into(), 3, 2)));
+        assert!(elbo_stationary(&mdp, beta, &pi, &pi, &dynamics).is_ok());
+    }
 }
