@@ -357,7 +357,11 @@ pub fn log_grid(lo: f64, hi: f64, points: usize) -> Result<Vec<f64>> {
     }
     let (a, b) = (lo.ln(), hi.ln());
     Ok((0..points)
-        .map(|i| if i + 1 == points { hi } else { (a + (b - a) * i as f64 / (points - 1) as f64).exp() })
+        .map(|i| match i {
+            0 => lo,
+            _ if i + 1 == points => hi,
+            _ => (a + (b - a) * i as f64 / (points - 1) as f64).exp(),
+        })
         .collect())
 }
 
@@ -380,6 +384,18 @@ mod mutation_tests {
         }
         let three = log_grid(1.0, 100.0, 3).expect("valid range");
         assert!((three[1] - 10.0).abs() <= 1e-13 * 10.0, "{three:?}");
+    }
+
+    /// Kills `i + 1 == points` → `i * 1 == points` in `log_grid` (found by the second run):
+    /// the ends are the given β exactly, as documented, not `exp(ln β)`, which rounds —
+    /// exp(ln 1e-3) = 0.0010000000000000002 and exp(ln 1e-3 + (ln 1e7 − ln 1e-3)) =
+    /// 10000000.000000006 in f64 (computed with Python's `math`, the same libm operations).
+    /// The low end was `exp(ln lo)` until this test: a grid from 1e-3 started at 1e-3 + 2e-19.
+    #[test]
+    fn log_grid_ends_are_exactly_the_given_betas() {
+        let grid = log_grid(1e-3, 1e7, 11).expect("valid range");
+        assert_eq!(grid[0].to_bits(), 1e-3f64.to_bits(), "{}", grid[0]);
+        assert_eq!(grid[10].to_bits(), 1e7f64.to_bits(), "{}", grid[10]);
     }
 
     /// Kills `sol.v.row(t + 1)` → `row(t - 1)` and `row(t * 1)` in `kl_at` with a horizon (no
