@@ -151,6 +151,17 @@ fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // A typo must not fall through to training over the committed checkpoints.
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--load" => {}
+            "--steps" | "--seed" => {
+                rest.next();
+            }
+            other => return Err(format!("unknown argument `{other}`; known: --load, --steps N, --seed S").into()),
+        }
+    }
     let load = args.iter().any(|a| a == "--load");
     let steps = flag(&args, "--steps")?.unwrap_or(STEPS);
     let seed = flag(&args, "--seed")?.unwrap_or(SEED);
