@@ -181,3 +181,37 @@ pub fn optimal_expected_q(mdp: &TabularMdp) -> Result<(Array2<f64>, Vec<usize>)>
     }
     Err(Error::Unsupported { what: "optimal_expected_q: no stable policy after 10000 improvements".into() })
 }
+
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    /// Kills `r[s] + γ·…` → `r[s] − γ·…` and `r[s] * γ·…` in `iterative_evaluation` (94:18),
+    /// which only models above `DENSE_SOLVE_MAX` states reach (no test had one). 3001 states,
+    /// each with one action that pays 1 and stays, γ = 0.9: by hand V = 1/(1 − 0.9) = 10 and
+    /// Q = 1 + 0.9·10 = 10 everywhere. The `−` mutant converges to 1/(1 + 0.9) = 0.526…, the
+    /// `*` mutant stays at 1·0.9·0 = 0.
+    #[test]
+    fn the_iterated_expected_q_of_a_large_model_matches_the_geometric_series() {
+        let n = DENSE_SOLVE_MAX + 1;
+        let mdp = TabularMdp::new(crate::MdpSpec {
+            name: "large self-loops".into(),
+            state_names: None,
+            action_names: None,
+            gamma: 0.9,
+            horizon: None,
+            initial: None,
+            terminal: None,
+            transitions: (0..n).map(|s| vec![vec![(s, 1.0)]]).collect::<Vec<_>>().into(),
+            rewards: vec![vec![1.0]; n],
+            grid: None,
+        })
+        .unwrap();
+        let q = expected_q(&mdp, &Policy::uniform(&mdp)).unwrap();
+        assert_eq!(q.dim(), (n, 1));
+        // The certified stop: γ/(1 − γ)·residual ≤ 1e-12·max|v|.
+        assert!(q.iter().all(|&x| (x - 10.0).abs() <= 1e-10), "{:?}", &q.as_slice().map(|v| &v[..3]));
+    }
+}
