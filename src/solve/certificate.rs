@@ -43,6 +43,10 @@ fn aggregate_row(agg: &Aggregation, s: usize, h_row: &[f64]) -> f64 {
 
 /// Best Collatz–Wielandt lower bound on log ρ(M_π) from x restricted to the states whose
 /// growth ratio is near the top; π is the given policy, or the greedy one for the optimum.
+///
+/// Ties are broken to the lowest index: the greedy action is the first maximiser of `h`, and
+/// the state returned is the first of the heaviest states (largest w) of the first set that
+/// attains the bound.
 fn lower_bound(
     mdp: &TabularMdp,
     beta: Beta,
@@ -129,4 +133,133 @@ pub(crate) fn certify(mdp: &TabularMdp, beta: Beta, agg: &Aggregation) -> Result
         }
     }
     Err(Error::UndecidedFiniteness { beta: beta.get(), lower: lo.exp(), upper: hi.exp() })
+}
+
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+    use crate::mdp::MdpSpec;
+    use crate::tolerance::CLOSED_FORM;
+
+    /// γ = 1, β = 1, the last state terminal; `rows[s][a]` = (reward, transition row).
+    fn model(names: &[&str], rows: Vec<Vec<(f64, Vec<f64>)>>) -> TabularMdp {
+        let s_count = rows.len();
+        let mut terminal = vec![false; s_count];
+        terminal[s_count - 1] = true;
+        TabularMdp::new(MdpSpec {
+            name: "certificate".into(),
+            state_names: Some(names.iter().map(|s| s.to_string()).collect()),
+            action_names: None,
+            gamma: 1.0,
+            horizon: None,
+            initial: None,
+            terminal: Some(terminal),
+            transitions: rows
+                .iter()
+                .map(|r| r.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+                .into(),
+            rewards: rows.iter().map(|r| r.iter().map(|(x, _)| *x).collect()).collect(),
+            grid: None,
+        })
+        .expect("a terminating model")
+    }
+
+    /// What `certify` hands `lower_bound`: h = B(w) and ratio = agg(h) − w off the terminals.
+    fn bound_at(mdp: &TabularMdp, agg: &Aggregation, w: &[f64]) -> (f64, usize) {
+        let beta = Beta::new(1.0).unwrap();
+        let h = homogeneous(mdp, beta, w);
+        let ratio: Vec<f64> =
+            (0..mdp.n_states())
+                .map(|s| {
+                    if mdp.is_terminal(s) {
+                        f64::NEG_INFINITY
+                    } else {
+                        aggregate_row(agg, s, &h.row(s).to_vec()) - w[s]
+                    }
+                })
+                .collect();
+        lower_bound(mdp, beta, agg, w, &ratio, &h)
+    }
+
+    /// Kills the cut `hi − θ·max(|hi|, 1)` → `hi + θ·…`, `hi / (θ·…)`, `hi − (θ + …)`,
+    /// `hi − θ / …` (64:22, 64:30) and `!terminal && ratio ≥ cut` → `||` (65:74).
+    ///
+    /// A 2-cycle A ⇄ B (each step w.p. ½, rewards ln 2 + 5 and ln 2 + 4.7) and C → A w.p. ½
+    /// (reward ln 2 + 4), β = 1, x = 1: the growth ratios (M·1)_s are e⁵, e^4.7, e⁴ (by hand:
+    /// e^{r}·½). Collatz–Wielandt on a set C of states: min_{s∈C} (M x_C)_s / x_s.
+    /// * {A}: A's only successor B is outside, so (M x_C)_A = 0: log bound −∞.
+    /// * {A, B}: both keep their successor: min(5, 4.7) = 4.7 — the best; the code reaches
+    ///   it at θ = 0.1 (cut 5 − 0.5 = 4.5 keeps B at 4.7 and drops C at 4).
+    /// * {A, B, C}: min(5, 4.7, 4) = 4.
+    ///
+    /// Sound: log ρ = (5 + 4.7)/2 = 4.85 (the 2-cycle's ρ = √(ab)) ≥ 4.7. The mutants only try
+    /// {A} (or nothing) and the full set (cut offsets 0.02…2, or always the full set): 4 or −∞.
+    /// Also kills `w[s] > heaviest` → `>=` (79:21): A and B weigh the same, and the first is A.
+    #[test]
+    fn the_best_bound_comes_from_the_cycle_without_its_upstream_state() {
+        let l2 = std::f64::consts::LN_2;
+        let mdp = model(
+            &["A", "B", "C", "T"],
+            vec![
+                vec![(l2 + 5.0, vec![0.0, 0.5, 0.0, 0.5])],
+                vec![(l2 + 4.7, vec![0.5, 0.0, 0.0, 0.5])],
+                vec![(l2 + 4.0, vec![0.5, 0.0, 0.0, 0.5])],
+                vec![(0.0, vec![0.0, 0.0, 0.0, 1.0])],
+            ],
+        );
+        let w = [0.0, 0.0, 0.0, f64::NEG_INFINITY];
+        for agg in [Aggregation::Max, Aggregation::Policy(ndarray::ArrayView2::from_shape((4, 1), &[1.0; 4]).unwrap())]
+        {
+            let (bound, state) = bound_at(&mdp, &agg, &w);
+            assert!((bound - 4.7).abs() <= CLOSED_FORM * 4.7, "bound {bound}, expected 4.7 from the set {{A, B}}");
+            assert!(bound <= 4.85, "unsound: {bound} > log ρ = 4.85");
+            assert_eq!(state, 0, "the heaviest of {{A, B}} (both weigh 1) is the first, A");
+        }
+    }
+
+    /// Kills `value − w[s]` → `+` (78:31) and the heaviest-state update `w[s] > heaviest` →
+    /// `==`, `<` (79:21, which leave the state at 0).
+    ///
+    /// C → A w.p. ½ (reward 0) and A stays w.p. ½ (reward 1.5), β = 1, with x = (1, e⁻¹), i.e.
+    /// w = (0, −1). A's ratio is its self-loop, e^{1.5}/2 whatever x_A: log 1.5 − ln 2 ≈ 0.807 =
+    /// log ρ exactly (C is on no cycle). C's ratio is ½·x_A/x_C: −ln 2 − 1. The set {A} gives
+    /// 1.5 − ln 2; the sets with C give −1 − ln 2. So the bound is 1.5 − ln 2 from {A}, whose
+    /// heaviest (only) state is A = 1. `+ w` gives (1.5 − ln 2 − 1) − 1 instead.
+    #[test]
+    fn a_self_loop_behind_a_lighter_weighted_entry_gives_its_exact_log_rate() {
+        let mdp = model(
+            &["C", "A", "T"],
+            vec![vec![(0.0, vec![0.0, 0.5, 0.5])], vec![(1.5, vec![0.0, 0.5, 0.5])], vec![(0.0, vec![0.0, 0.0, 1.0])]],
+        );
+        let expected = 1.5 - std::f64::consts::LN_2;
+        let (bound, state) = bound_at(&mdp, &Aggregation::Max, &[0.0, -1.0, f64::NEG_INFINITY]);
+        assert!((bound - expected).abs() <= CLOSED_FORM, "bound {bound}, expected 1.5 − ln 2 = {expected}");
+        assert_eq!(state, 1, "A carries the bound");
+    }
+
+    /// Kills the greedy choice `row[a] > row[best]` → `==`, `>=` (59:56): for the optimum the
+    /// lower bound uses π = the first action maximising h = B(w) (ties to the lowest index).
+    ///
+    /// C → A w.p. ½ (reward 0); A's action 0 stays w.p. ½ and action 1 goes to C w.p. ½, both
+    /// with reward 1.5, so with x = 1 both give h = 1.5 − ln 2 bit for bit (the same row up to
+    /// the order of its zeros). Action 0 is greedy: on {A} it keeps its successor, so the bound
+    /// is 1.5 − ln 2 = log ρ(M_{a₀}) ≤ log ρ(M_max) (A's self-loop). The mutants take action 1,
+    /// whose successor C lies outside {A} (−∞), and then the best set is {C, A} with C's ratio
+    /// −ln 2.
+    #[test]
+    fn the_greedy_action_of_a_tie_is_the_first() {
+        let mdp = model(
+            &["C", "A", "T"],
+            vec![
+                vec![(0.0, vec![0.0, 0.5, 0.5]), (0.0, vec![0.0, 0.5, 0.5])],
+                vec![(1.5, vec![0.0, 0.5, 0.5]), (1.5, vec![0.5, 0.0, 0.5])],
+                vec![(0.0, vec![0.0, 0.0, 1.0]); 2],
+            ],
+        );
+        let expected = 1.5 - std::f64::consts::LN_2;
+        let (bound, state) = bound_at(&mdp, &Aggregation::Max, &[0.0, 0.0, f64::NEG_INFINITY]);
+        assert!((bound - expected).abs() <= CLOSED_FORM, "bound {bound}, expected 1.5 − ln 2 = {expected}");
+        assert_eq!(state, 1);
+    }
 }
