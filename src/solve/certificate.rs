@@ -262,4 +262,156 @@ mod mutation_tests {
         assert!((bound - expected).abs() <= CLOSED_FORM, "bound {bound}, expected 1.5 − ln 2 = {expected}");
         assert_eq!(state, 1);
     }
+
+    /// Kills `lo > best` → `>=` (83:15): the state comes from the *first* set that attains
+    /// the bound. C (index 0) → A w.p. ½; A stays w.p. ½ and goes to C w.p. ¼; both reward
+    /// 1.5, β = 1, x = 1. Ratios by hand: A 1.5 + ln ¾, C 1.5 − ln 2. On {A} (θ ≤ 0.1, cut ≥
+    /// 1.09) A keeps only its self-loop: 1.5 − ln 2. On {C, A} (θ = 1) A keeps all, C has
+    /// 1.5 − ln 2: the same bound, bit for bit (½·1 in both sums), whose heaviest first state
+    /// is C. The bound is the first one's, from A.
+    #[test]
+    fn a_bound_tied_by_a_larger_set_keeps_the_state_of_the_first() {
+        let mdp = model(
+            &["C", "A", "T"],
+            vec![
+                vec![(1.5, vec![0.0, 0.5, 0.5])],
+                vec![(1.5, vec![0.25, 0.5, 0.25])],
+                vec![(0.0, vec![0.0, 0.0, 1.0])],
+            ],
+        );
+        let expected = 1.5 - std::f64::consts::LN_2;
+        let (bound, state) = bound_at(&mdp, &Aggregation::Max, &[0.0, 0.0, f64::NEG_INFINITY]);
+        assert!((bound - expected).abs() <= CLOSED_FORM, "bound {bound}, expected 1.5 − ln 2 = {expected}");
+        assert_eq!(state, 1, "the state of {{A}}, the first set that attains the bound");
+    }
+
+    /// A one-action model with M[s][s'] = e^{r(s)}·P(s'|s) (β = 1), dense, in linear space.
+    fn twisted(mdp: &TabularMdp, rows: &[(f64, Vec<f64>)]) -> Vec<Vec<f64>> {
+        (0..mdp.n_states())
+            .map(|s| {
+                rows[s]
+                    .1
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| if mdp.is_terminal(j) { 0.0 } else { rows[s].0.exp() * p })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn one_action(names: &[&str], rows: &[(f64, Vec<f64>)]) -> TabularMdp {
+        model(names, rows.iter().map(|r| vec![r.clone()]).collect())
+    }
+
+    /// A cycle A → B → C → A, each step w.p. ½ (else the end), with factors e^{r}/2 = 3, 0.1,
+    /// 1.5: ρ(M) = (3·0.1·1.5)^{1/3} = 0.45^{1/3} ≈ 0.766 (a cycle's M³ = abc·I).
+    ///
+    /// The certificate must keep its promise `M x ≤ e^{log_rate}·x` (checked here in linear
+    /// space from the hand-built M), with ln ρ ≤ log_rate < 0 (Collatz–Wielandt: no x gives a
+    /// rate below ρ). A soundness check beside the kills; `hv − w` → `+` (105:91) is killed
+    /// by `a_growing_cycle_is_reported_with_the_bound_of_the_second_round`.
+    #[test]
+    fn a_finite_cycle_gets_a_certificate_that_keeps_its_promise() {
+        let l2 = std::f64::consts::LN_2;
+        let rows = vec![
+            ((6.0f64).ln(), vec![0.0, 0.5, 0.0, 0.5]),
+            ((0.2f64).ln(), vec![0.0, 0.0, 0.5, 0.5]),
+            (3.0f64.ln(), vec![0.5, 0.0, 0.0, 0.5]),
+            (0.0, vec![0.0, 0.0, 0.0, 1.0]),
+        ];
+        assert!((rows[0].0 - l2 - 3.0f64.ln()).abs() < 1e-15);
+        let mdp = one_action(&["A", "B", "C", "T"], &rows);
+        let m = twisted(&mdp, &rows);
+        let cert = certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max).expect("ρ < 1");
+        let log_rho = 0.45f64.ln() / 3.0;
+        assert!(cert.log_rate < 0.0 && cert.log_rate >= log_rho - CLOSED_FORM, "log_rate {}", cert.log_rate);
+        let x: Vec<f64> = cert.log_weights.iter().map(|w| w.exp()).collect();
+        for s in 0..3 {
+            let mx: f64 = (0..4).map(|j| m[s][j] * x[j]).sum();
+            assert!(
+                mx <= cert.log_rate.exp() * x[s] * (1.0 + CLOSED_FORM),
+                "state {s}: (Mx) = {mx} > c·x = {}",
+                cert.log_rate.exp() * x[s]
+            );
+        }
+    }
+
+    /// A 2-cycle A ⇄ B (w.p. ½ each) with factors a = 20, b = 0.2: ρ = √(ab) = 2 > 1.
+    ///
+    /// By hand: round 0 (x = 1) gives the ratios ln 20, ln 0.2 and the bound ln 0.2 < 0 (the
+    /// set {A} alone gives −∞); round 1 has x = 1 + M·1 = (21, 1.2), the ratios
+    /// a·1.2/21 = 8/7 and b·21/1.2 = 3.5 (hi = ln 3.5 > 1, so the bound is checked), the bound
+    /// ln(8/7) > 0 on {A, B}, whose heaviest state is A. So `InfiniteValue` at A with
+    /// ln(8/7) ≤ ln 2. Kills the cadence `hi > 1` → `==`, `<` (110:33), which skip round 1 and
+    /// report a later, larger bound, and `hv − w` → `+` (105:91), whose round-1 hi is ln(8/7).
+    #[test]
+    fn a_growing_cycle_is_reported_with_the_bound_of_the_second_round() {
+        let rows = vec![
+            ((40.0f64).ln(), vec![0.0, 0.5, 0.5]),
+            ((0.4f64).ln(), vec![0.5, 0.0, 0.5]),
+            (0.0, vec![0.0, 0.0, 1.0]),
+        ];
+        let mdp = one_action(&["A", "B", "T"], &rows);
+        match certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max) {
+            Err(Error::InfiniteValue { state, log_spectral_radius_lower_bound: lo, .. }) => {
+                let expected = (8.0f64 / 7.0).ln();
+                assert!((lo - expected).abs() <= CLOSED_FORM, "bound {lo}, expected ln(8/7) = {expected}");
+                assert!(lo <= std::f64::consts::LN_2);
+                assert_eq!(state, "A");
+            }
+            other => panic!("expected InfiniteValue, got {other:?}"),
+        }
+    }
+
+    /// A 2-cycle with factors a = 2.5, b = 1.2 (ρ = √3 > 1): from x = 1 the bound is
+    /// min(ln 2.5, ln 1.2) = ln 1.2 > 0 at once, with hi = ln 2.5 ≤ 1. Kills the cadence
+    /// `round % 8 == 0` → `!=` (110:22), which skips round 0 and reports round 1's
+    /// min(2.5·2.2/3.5, 1.2·3.5/2.2) = ln(11/7).
+    #[test]
+    fn a_cycle_growing_from_the_start_is_reported_at_round_zero() {
+        let rows = vec![
+            ((5.0f64).ln(), vec![0.0, 0.5, 0.5]),
+            ((2.4f64).ln(), vec![0.5, 0.0, 0.5]),
+            (0.0, vec![0.0, 0.0, 1.0]),
+        ];
+        let mdp = one_action(&["A", "B", "T"], &rows);
+        match certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max) {
+            Err(Error::InfiniteValue { state, log_spectral_radius_lower_bound: lo, .. }) => {
+                assert!((lo - 1.2f64.ln()).abs() <= CLOSED_FORM, "bound {lo}, expected ln 1.2");
+                assert_eq!(state, "A");
+            }
+            other => panic!("expected InfiniteValue, got {other:?}"),
+        }
+    }
+
+    /// A 40-cycle, each step w.p. ½, with factors 0.5 at the first state and 1.05 elsewhere:
+    /// ln ρ = (ln 0.5 + 39·ln 1.05)/40 ≈ 0.030 > 0, every ratio ≤ ln 1.05 < 1, and the deficit
+    /// of the first state takes power iteration many rounds to spread. Kills `round % 8` →
+    /// `round / 8` (110:18), which checks the lower bound only in rounds 0..7 here and so ends
+    /// `UndecidedFiniteness`; the code reports ρ > 1 with a sound bound 0 < lo ≤ ln ρ.
+    #[test]
+    fn a_slowly_revealed_growth_is_still_reported() {
+        let n = 40;
+        let mut rows: Vec<(f64, Vec<f64>)> = (0..n)
+            .map(|s| {
+                let mut p = vec![0.0; n + 1];
+                p[(s + 1) % n] = 0.5;
+                p[n] = 0.5;
+                ((if s == 0 { 1.0 } else { 2.1f64 }).ln(), p)
+            })
+            .collect();
+        let mut end = vec![0.0; n + 1];
+        end[n] = 1.0;
+        rows.push((0.0, end));
+        let names: Vec<String> = (0..=n).map(|s| format!("s{s}")).collect();
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let mdp = one_action(&names, &rows);
+        let log_rho = (0.5f64.ln() + 39.0 * 1.05f64.ln()) / 40.0;
+        match certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max) {
+            Err(Error::InfiniteValue { log_spectral_radius_lower_bound: lo, .. }) => {
+                assert!(lo > 0.0 && lo <= log_rho + CLOSED_FORM, "bound {lo}, ln ρ = {log_rho}");
+            }
+            other => panic!("expected InfiniteValue, got {other:?}"),
+        }
+    }
 }
