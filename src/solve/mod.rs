@@ -339,4 +339,36 @@ mod mutation_tests {
         assert_eq!(default.tol.to_bits(), tolerance::SOLVE.to_bits());
         assert_eq!(default.max_iterations, 1_000_000);
     }
+
+    /// Kills `Solution::v0` → `[0.0]`, `[1.0]`, `[−1.0]` (226:9; only doc tests, which the
+    /// mutation runs leave out, called it): on the risky arm at β = 1 the gamble wins and
+    /// V*(S) = ln(0.9·e^{−10} + 0.1) in closed form (`risky_arm`), and V has one entry per state.
+    #[test]
+    fn v0_is_the_optimal_value_of_every_state() {
+        let mdp = crate::envs::risky_arm::risky_arm();
+        let sol = solve_optimal(&mdp, Beta::new(1.0).unwrap(), Method::default(), SolveOptions::default()).unwrap();
+        let v = sol.v0();
+        assert_eq!(v.len(), mdp.n_states());
+        let closed = (0.9 * (-10f64).exp() + 0.1).ln();
+        assert!((v[0] - closed).abs() < 1e-12, "{} vs {closed}", v[0]);
+    }
+
+    /// Kills `<Termination as Display>::fmt` → `Ok(())` (50:9): `riskmdp solve` prints these
+    /// words, and each termination has its own.
+    #[test]
+    fn each_termination_prints_its_own_words() {
+        let words =
+            [Termination::Converged, Termination::RoundingFloor, Termination::IterationLimit, Termination::Exact]
+                .map(|t| t.to_string());
+        assert_eq!(words, ["converged", "rounding floor", "iteration limit", "exact"]);
+    }
+
+    /// Kills `tol < 1.0` → `tol <= 1.0` (117:41): the tolerance must lie in the open (0, 1), so
+    /// exactly 1 is refused, naming `tol`, and the largest float below 1 is accepted.
+    #[test]
+    fn a_tolerance_of_exactly_one_is_refused() {
+        let err = SolveOptions::default().tol(1.0).validate().unwrap_err();
+        assert!(matches!(err, Error::InvalidParameter { ref name, .. } if name == "tol"), "{err:?}");
+        assert!(SolveOptions::default().tol(1.0 - f64::EPSILON / 2.0).validate().is_ok());
+    }
 }
