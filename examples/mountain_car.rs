@@ -138,33 +138,22 @@ fn run(
     Ok(out)
 }
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(None),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .map(Some)
-            .ok_or_else(|| format!("{name} needs a non-negative integer")),
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // A typo must not fall through to training over the committed checkpoints.
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
+    // One pass over the arguments; a typo must not fall through to training over the
+    // committed checkpoints.
+    let (mut load, mut steps, mut seed) = (false, STEPS, SEED);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let number = |value: Option<String>| {
+            value.and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| format!("{arg} needs a non-negative integer"))
+        };
         match arg.as_str() {
-            "--load" => {}
-            "--steps" | "--seed" => {
-                rest.next();
-            }
+            "--load" => load = true,
+            "--steps" => steps = usize::try_from(number(args.next())?)?,
+            "--seed" => seed = number(args.next())?,
             other => return Err(format!("unknown argument `{other}`; known: --load, --steps N, --seed S").into()),
         }
     }
-    let load = args.iter().any(|a| a == "--load");
-    let steps = flag(&args, "--steps")?.unwrap_or(STEPS);
-    let seed = flag(&args, "--seed")?.unwrap_or(SEED);
     // One thread, as `riskmdp train --threads 1`: candle's matmul reads RAYON_NUM_THREADS.
     // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
