@@ -395,10 +395,16 @@ pub fn kl_of_posterior_dynamics(mdp: &TabularMdp, v: &[f64]) -> Array2<f64> {
 /// # Ok::<(), riskmdp::Error>(())
 /// ```
 pub fn occupancy(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
+    occupancy_switching_at(mdp, policy, DENSE_SOLVE_MAX)
+}
+
+/// [`occupancy`], solved by the dense LU up to `dense_max` states and by iteration above: the
+/// switch is a parameter so that the tests reach both sides of it with small models.
+fn occupancy_switching_at(mdp: &TabularMdp, policy: &Policy, dense_max: usize) -> Result<Array2<f64>> {
     let pi = policy.stationary_probs(mdp, "occupancy", "occupancy_finite_horizon")?;
     let s_count = mdp.n_states();
     // μ = ρ + γ P_πᵀ μ on the non-terminal states.
-    let mu: Vec<f64> = if s_count > DENSE_SOLVE_MAX {
+    let mu: Vec<f64> = if s_count > dense_max {
         occupancy_by_iteration(mdp, pi)?
     } else {
         let rows = |s: usize, a: usize| mdp.row(s, a).iter();
@@ -849,11 +855,13 @@ mod mutation_tests {
         assert!(kl[[S, 0]].abs() < 1e-300); // `left` is deterministic
     }
 
-    /// Kills `s_count > DENSE_SOLVE_MAX` → `<` in `occupancy` (401:35), which sends small models
-    /// to the iteration: it stops once a step adds ≤ 1e-13 of the total, which on a slow chain
-    /// leaves a tail of 1e-13/(1 − r) relative. One state s0 that stays w.p. r = 0.99 and else
-    /// ends, γ = 1: μ(s0) = 1/(1 − r) = 100 (the float 1 − 0.99 is exact, so the dense solve is
-    /// exact to an ulp); the iteration is 1e-11 relative off.
+    /// Kills `s_count > dense_max` → `<`, `>=`, `==` in `occupancy_switching_at` (407:35),
+    /// which send small models, or a model of exactly `dense_max` states, to the iteration: it
+    /// stops once a step adds ≤ 1e-13 of the total, which on a slow chain leaves a tail of
+    /// 1e-13/(1 − r) relative. One state s0 that stays w.p. r = 0.99 and else ends, γ = 1:
+    /// μ(s0) = 1/(1 − r) = 100 (the float 1 − 0.99 is exact, so the dense solve is exact to an
+    /// ulp); the iteration is 1e-11 relative off. Solved with the real switch (3000 states) and
+    /// with the switch at the model's own 2 states, the largest size the dense solve takes.
     #[test]
     fn the_occupancy_of_a_slow_small_chain_is_exact_to_rounding() {
         let mdp = small_model(
@@ -864,10 +872,13 @@ mod mutation_tests {
             vec![vec![vec![0.99, 0.01]], vec![vec![0.0, 1.0]]],
             vec![vec![0.0]; 2],
         );
-        let d = occupancy(&mdp, &Policy::uniform(&mdp)).unwrap();
         let closed = 1.0 / (1.0 - 0.99);
-        assert!((d[[0, 0]] - closed).abs() < 4.0 * f64::EPSILON * closed, "{} vs {closed}", d[[0, 0]]);
-        assert!(d[[1, 0]].abs() < 1e-300);
+        for dense_max in [DENSE_SOLVE_MAX, 2] {
+            let d = occupancy_switching_at(&mdp, &Policy::uniform(&mdp), dense_max).unwrap();
+            let at = format!("switch at {dense_max} states");
+            assert!((d[[0, 0]] - closed).abs() < 4.0 * f64::EPSILON * closed, "{at}: {} vs {closed}", d[[0, 0]]);
+            assert!(d[[1, 0]].abs() < 1e-300, "{at}");
+        }
     }
 
     /// Kills `1e-13 * total` → `1e-13 / total` in the stop of `occupancy_by_iteration`

@@ -336,6 +336,52 @@ mod mutation_tests {
         }
     }
 
+    /// A chain of 64 states, each staying w.p. ½ and moving on w.p. ½ (the last to the end),
+    /// rewards 0: M = ½·I + ½·shift is triangular, so ρ(M) = ½. From x = 1 the power iteration
+    /// on I + M changes x only from the end of the chain, one state at a time: the first
+    /// state's ratio stays exactly 1 (log 0) until the change reaches it, so the certificate
+    /// takes many rounds (~80 here; a simulation of the iteration, not this test, counted them).
+    ///
+    /// Kills the renormalisation `*x -= top` → `+=` (128:16): the mutant's log weights double
+    /// every round (w ← 2w + O(1)), lose their precision and overflow to +∞ in round ~1024,
+    /// where every ratio is NaN and the certificate claims log_rate = −∞ (M = 0). The code
+    /// keeps max w = 0 and certifies with ln ½ ≤ log_rate < 0 and `M x ≤ e^{log_rate}·x`
+    /// (checked in linear space from the hand-built M). The mutant also fails
+    /// `a_slowly_revealed_growth_is_still_reported` (found when confirming this kill by hand),
+    /// where its overflowed weights certify a value that is infinite; this test is the
+    /// finite-side check.
+    #[test]
+    fn a_long_chain_needs_many_rounds_and_still_gets_a_sound_certificate() {
+        let n = 64;
+        let mut rows: Vec<(f64, Vec<f64>)> = (0..n)
+            .map(|s| {
+                let mut p = vec![0.0; n + 1];
+                p[s] = 0.5;
+                p[s + 1] = 0.5;
+                (0.0, p)
+            })
+            .collect();
+        let mut end = vec![0.0; n + 1];
+        end[n] = 1.0;
+        rows.push((0.0, end));
+        let names: Vec<String> = (0..=n).map(|s| format!("s{s}")).collect();
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let mdp = one_action(&names, &rows);
+        let m = twisted(&mdp, &rows);
+        let cert = certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max).expect("ρ = ½ < 1");
+        assert!(
+            cert.log_rate < 0.0 && cert.log_rate >= 0.5f64.ln() - CLOSED_FORM,
+            "log_rate {} outside [ln ½, 0)",
+            cert.log_rate
+        );
+        assert!(cert.log_weights[..n].iter().all(|w| w.is_finite()), "{:?}", cert.log_weights);
+        let x: Vec<f64> = cert.log_weights.iter().map(|w| w.exp()).collect();
+        for s in 0..n {
+            let mx: f64 = (0..=n).map(|j| m[s][j] * x[j]).sum();
+            assert!(mx <= cert.log_rate.exp() * x[s] * (1.0 + CLOSED_FORM), "state {s}: (Mx) = {mx} > c·x");
+        }
+    }
+
     /// A 2-cycle A ⇄ B (w.p. ½ each) with factors a = 20, b = 0.2: ρ = √(ab) = 2 > 1.
     ///
     /// By hand: round 0 (x = 1) gives the ratios ln 20, ln 0.2 and the bound ln 0.2 < 0 (the

@@ -60,10 +60,16 @@ fn v_from_q(mdp: &TabularMdp, q: &Array2<f64>, pi: ndarray::ArrayView2<f64>) -> 
 /// # Ok::<(), riskmdp::Error>(())
 /// ```
 pub fn expected_q(mdp: &TabularMdp, policy: &Policy) -> Result<Array2<f64>> {
+    expected_q_switching_at(mdp, policy, DENSE_SOLVE_MAX)
+}
+
+/// [`expected_q`], solved by the dense LU up to `dense_max` states and by iteration above: the
+/// switch is a parameter so that the tests reach both sides of it with small models.
+fn expected_q_switching_at(mdp: &TabularMdp, policy: &Policy, dense_max: usize) -> Result<Array2<f64>> {
     let pi = policy.stationary_probs(mdp, "expected_q", "expected_q_finite_horizon")?;
     let s_count = mdp.n_states();
     let r_pi = |s: usize| (0..mdp.n_actions()).map(|a| pi[[s, a]] * mdp.rewards()[[s, a]]).sum::<f64>();
-    if s_count > DENSE_SOLVE_MAX {
+    if s_count > dense_max {
         return Ok(q_from_v(mdp, &iterative_evaluation(mdp, pi, r_pi)?));
     }
     let rhs: Vec<f64> = (0..s_count).map(r_pi).collect();
@@ -187,6 +193,33 @@ pub fn optimal_expected_q(mdp: &TabularMdp) -> Result<(Array2<f64>, Vec<usize>)>
 #[cfg(test)]
 mod mutation_tests {
     use super::*;
+
+    /// Kills `s_count > dense_max` → `>=` in `expected_q_switching_at` (72:16), which sends a
+    /// model of exactly `dense_max` states to the iteration. One state that pays 1 and stays,
+    /// γ = 0.9: by hand V = 1/(1 − 0.9) = 10 and Q = 1 + 0.9·10 = 10. The dense solve is exact
+    /// to a few ulps; the iteration stops at its certified bound γ/(1 − γ)·residual ≤ 1e-12·|v|,
+    /// up to 1e-11 off (v_k = 10·(1 − 0.9^k)). Solved with the real switch (3000 states) and
+    /// with the switch at the model's own single state, the largest size the dense solve takes.
+    #[test]
+    fn a_model_at_the_switch_is_solved_exactly_by_the_dense_path() {
+        let mdp = TabularMdp::new(crate::MdpSpec {
+            name: "one self-loop".into(),
+            state_names: None,
+            action_names: None,
+            gamma: 0.9,
+            horizon: None,
+            initial: None,
+            terminal: None,
+            transitions: vec![vec![vec![(0, 1.0)]]].into(),
+            rewards: vec![vec![1.0]],
+            grid: None,
+        })
+        .unwrap();
+        for dense_max in [DENSE_SOLVE_MAX, 1] {
+            let q = expected_q_switching_at(&mdp, &Policy::uniform(&mdp), dense_max).unwrap();
+            assert!((q[[0, 0]] - 10.0).abs() <= 8.0 * f64::EPSILON * 10.0, "switch at {dense_max}: {}", q[[0, 0]]);
+        }
+    }
 
     /// Kills `r[s] + γ·…` → `r[s] − γ·…` and `r[s] * γ·…` (94:18), `pi > 0` → `==`, `<`
     /// (96:45), `p * v[j]` → `p + v[j]` (97:41) and `gamma < 1.0` → `==`, `>` (103:30) in
