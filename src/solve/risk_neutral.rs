@@ -221,6 +221,32 @@ mod mutation_tests {
         }
     }
 
+    /// Kills the two relative thresholds of `iterative_evaluation`'s stop turned absolute the
+    /// wrong way, `1e-12 * scale` → `1e-12 / scale` (110:27) and `ROUNDING_FLOOR * scale` →
+    /// `ROUNDING_FLOOR / scale` (110:83), which only a scale far from 1 shows. One self-loop
+    /// paying 10⁻³ at γ = 0.9, solved by the iteration (switch at 0 states): Q = 10⁻³/0.1 =
+    /// 10⁻² by the geometric series, and the certified stop γ/(1 − γ)·residual ≤ 1e-12·|v|
+    /// leaves at most 1e-14. The mutants stop at a bound of 1e-10 (error ~1e-8 relative) or at
+    /// a residual of 64ε/10⁻² = 1.4e-12 (error ~1e-9 relative).
+    #[test]
+    fn the_iterated_expected_q_of_small_values_is_accurate_relative_to_them() {
+        let mdp = TabularMdp::new(crate::MdpSpec {
+            name: "one small self-loop".into(),
+            state_names: None,
+            action_names: None,
+            gamma: 0.9,
+            horizon: None,
+            initial: None,
+            terminal: None,
+            transitions: vec![vec![vec![(0, 1.0)]]].into(),
+            rewards: vec![vec![1e-3]],
+            grid: None,
+        })
+        .unwrap();
+        let q = expected_q_switching_at(&mdp, &Policy::uniform(&mdp), 0).unwrap();
+        assert!((q[[0, 0]] - 1e-2).abs() <= 1.1e-12 * 1e-2, "Q = {}, by hand 0.01", q[[0, 0]]);
+    }
+
     /// Kills `r[s] + γ·…` → `r[s] − γ·…` and `r[s] * γ·…` (94:18), `pi > 0` → `==`, `<`
     /// (96:45), `p * v[j]` → `p + v[j]` (97:41) and `gamma < 1.0` → `==`, `>` (103:30) in
     /// `iterative_evaluation`,
