@@ -194,15 +194,9 @@ pub fn optimal_expected_q(mdp: &TabularMdp) -> Result<(Array2<f64>, Vec<usize>)>
 mod mutation_tests {
     use super::*;
 
-    /// Kills `s_count > dense_max` → `>=` in `expected_q_switching_at` (72:16), which sends a
-    /// model of exactly `dense_max` states to the iteration. One state that pays 1 and stays,
-    /// γ = 0.9: by hand V = 1/(1 − 0.9) = 10 and Q = 1 + 0.9·10 = 10. The dense solve is exact
-    /// to a few ulps; the iteration stops at its certified bound γ/(1 − γ)·residual ≤ 1e-12·|v|,
-    /// up to 1e-11 off (v_k = 10·(1 − 0.9^k)). Solved with the real switch (3000 states) and
-    /// with the switch at the model's own single state, the largest size the dense solve takes.
-    #[test]
-    fn a_model_at_the_switch_is_solved_exactly_by_the_dense_path() {
-        let mdp = TabularMdp::new(crate::MdpSpec {
+    /// One state with one action that pays `reward` and stays, γ = 0.9: Q = reward/(1 − 0.9).
+    fn one_self_loop(reward: f64) -> TabularMdp {
+        TabularMdp::new(crate::MdpSpec {
             name: "one self-loop".into(),
             state_names: None,
             action_names: None,
@@ -211,10 +205,21 @@ mod mutation_tests {
             initial: None,
             terminal: None,
             transitions: vec![vec![vec![(0, 1.0)]]].into(),
-            rewards: vec![vec![1.0]],
+            rewards: vec![vec![reward]],
             grid: None,
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Kills `s_count > dense_max` → `>=` in `expected_q_switching_at` (72:16), which sends a
+    /// model of exactly `dense_max` states to the iteration. One state that pays 1 and stays,
+    /// γ = 0.9: by hand V = 1/(1 − 0.9) = 10 and Q = 1 + 0.9·10 = 10. The dense solve is exact
+    /// to a few ulps; the iteration stops at its certified bound γ/(1 − γ)·residual ≤ 1e-12·|v|,
+    /// up to 1e-11 off (v_k = 10·(1 − 0.9^k)). Solved with the real switch (3000 states) and
+    /// with the switch at the model's own single state, the largest size the dense solve takes.
+    #[test]
+    fn a_model_at_the_switch_is_solved_exactly_by_the_dense_path() {
+        let mdp = one_self_loop(1.0);
         for dense_max in [DENSE_SOLVE_MAX, 1] {
             let q = expected_q_switching_at(&mdp, &Policy::uniform(&mdp), dense_max).unwrap();
             assert!((q[[0, 0]] - 10.0).abs() <= 8.0 * f64::EPSILON * 10.0, "switch at {dense_max}: {}", q[[0, 0]]);
@@ -230,19 +235,7 @@ mod mutation_tests {
     /// a residual of 64ε/10⁻² = 1.4e-12 (error ~1e-9 relative).
     #[test]
     fn the_iterated_expected_q_of_small_values_is_accurate_relative_to_them() {
-        let mdp = TabularMdp::new(crate::MdpSpec {
-            name: "one small self-loop".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 0.9,
-            horizon: None,
-            initial: None,
-            terminal: None,
-            transitions: vec![vec![vec![(0, 1.0)]]].into(),
-            rewards: vec![vec![1e-3]],
-            grid: None,
-        })
-        .unwrap();
+        let mdp = one_self_loop(1e-3);
         let q = expected_q_switching_at(&mdp, &Policy::uniform(&mdp), 0).unwrap();
         assert!((q[[0, 0]] - 1e-2).abs() <= 1.1e-12 * 1e-2, "Q = {}, by hand 0.01", q[[0, 0]]);
     }
