@@ -58,13 +58,26 @@ impl StationarySolution {
     }
 }
 
-fn sup_over_nonterminal(mdp: &TabularMdp, x: impl Fn(usize) -> f64 + Sync + Send) -> f64 {
+/// The three sups one sweep's stop needs, in one pass over the non-terminal states:
+/// `(sup |V_new − V|, sup |V_new|, the largest |r(s,a)| among the actions that contribute to
+/// V_new(s))` (see [`reward_scale`]). A NaN is dropped by `f64::max`, as everywhere here.
+fn sweep_sups(mdp: &TabularMdp, q: &[f64], v: &[f64], v_new: &[f64]) -> (f64, f64, f64) {
+    let a_count = mdp.n_actions();
+    let rewards = mdp.rewards();
     (0..mdp.n_states())
         .into_par_iter()
         .with_min_len(PAR_MIN)
         .filter(|&s| !mdp.is_terminal(s))
-        .map(x)
-        .reduce(|| 0.0, f64::max)
+        .map(|s| {
+            let floor = v_new[s] - CONTRIBUTING_NATS;
+            let largest = q[s * a_count..(s + 1) * a_count]
+                .iter()
+                .zip(rewards.row(s))
+                .filter(|&(&q, _)| q >= floor)
+                .fold(0.0, |m: f64, (_, r)| m.max(r.abs()));
+            ((v_new[s] - v[s]).abs(), v_new[s].abs(), largest)
+        })
+        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1), a.2.max(b.2)))
 }
 
 /// log-space error bound of `v_new` from the weighted contraction (γ = 1).
@@ -92,20 +105,14 @@ fn weighted_bound(cert: &Certificate, v_old: &Array1<f64>, v_new: &Array1<f64>, 
 /// the soft value and nothing in the max: their rounding cannot reach V.
 const CONTRIBUTING_NATS: f64 = 40.0;
 
-/// The largest |r(s,a)/β| among the actions that contribute to V(s): with V and the next-state
-/// values it bounds the magnitudes one sweep adds up, hence its rounding. Actions far below the
-/// value are left out, so that a huge reward on a dominated action (−1e300, say) cannot pass a
-/// residual of several nats off as rounding noise.
-fn reward_scale(mdp: &TabularMdp, beta: Beta, q: &[f64], v: &Array1<f64>) -> f64 {
-    let (a_count, b) = (mdp.n_actions(), beta.get());
-    sup_over_nonterminal(mdp, |s| {
-        let r = mdp.rewards().row(s);
-        q[s * a_count..(s + 1) * a_count]
-            .iter()
-            .zip(r.iter())
-            .filter(|&(&q, _)| q >= v[s] - CONTRIBUTING_NATS)
-            .fold(0.0, |m: f64, (_, r)| m.max((r / b).abs()))
-    })
+/// The reward part of a sweep's scale: the largest |r(s,a)/β| among the actions that
+/// contribute to V(s), `largest_reward / β` with `largest_reward` from [`sweep_sups`] (the same
+/// number bit for bit: a correctly rounded division by β > 0 is monotone). With V and the
+/// next-state values it bounds the magnitudes one sweep adds up, hence its rounding. Actions
+/// far below the value are left out, so that a huge reward on a dominated action (−1e300, say)
+/// cannot pass a residual of several nats off as rounding noise.
+fn reward_scale(largest_reward: f64, beta: Beta) -> f64 {
+    largest_reward / beta.get()
 }
 
 /// Iterate to the fixed point of `V ← agg(B V)` from `v0` (default 0).
@@ -128,8 +135,9 @@ pub(crate) fn fixed_point(
         k += 1;
         backup_into(mdp, beta, v.as_slice().expect("contiguous"), &mut q);
         let v_new = agg.value(mdp, ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), &q).expect("S×A"));
-        let residual = sup_over_nonterminal(mdp, |s| (v_new[s] - v[s]).abs());
-        let scale = sup_over_nonterminal(mdp, |s| v_new[s].abs()).max(reward_scale(mdp, beta, &q, &v_new));
+        let (v_old, v_next) = (v.as_slice().expect("contiguous"), v_new.as_slice().expect("contiguous"));
+        let (residual, v_scale, largest_reward) = sweep_sups(mdp, &q, v_old, v_next);
+        let scale = v_scale.max(reward_scale(largest_reward, beta));
         if !(scale.is_finite() && residual.is_finite()) {
             return Err(Error::Overflow { beta: beta.get() });
         }
