@@ -366,5 +366,15 @@ mod mutation_tests {
         let v_star = 1.5f64.ln();
         assert!((fp.v[0] - v_star).abs() <= fp.error_bound, "|{} − ln 1.5| > bound {}", fp.v[0], fp.error_bound);
         assert!(fp.error_bound <= tolerance::SOLVE * v_star, "bound {}", fp.error_bound);
+
+        // Started at V* = ln 1.5, one sweep moves V by an ulp at most, and the bound still
+        // includes the rounding term 4ε·scale (scale = ln 1.5 > ln 1.2): kills its `+` → `-`
+        // (148:70), which subtracts it.
+        let start = Some(Array1::from(vec![v_star, 0.0]));
+        let options = SolveOptions { max_iterations: 1, ..SolveOptions::default() };
+        let fp = fixed_point(&mdp, Beta::new(1.0).unwrap(), Aggregation::Max, options, start).unwrap();
+        assert!((fp.v[0] - v_star).abs() <= f64::EPSILON, "one sweep from V*: {}", fp.v[0]);
+        let rounding = ROUNDING_SWEEP * v_star;
+        assert!(fp.error_bound >= rounding, "bound {} < the rounding term {rounding}", fp.error_bound);
     }
 }
