@@ -273,9 +273,10 @@ mod mutation_tests {
         assert!(exact == 0.0, "c = 0: {exact}");
     }
 
-    /// Kills `reward_scale` → 0.0, −1.0 (100:5), its row slice `s * a_count` → `+`, `/`
-    /// (103:13) and `(s + 1) * a_count` → `(s * 1) * …` (103:27), and its filter
-    /// `q >= v − 40` → `<` (106:34), `v + 40`, `v / 40` (106:42): the stop is relative to
+    /// Kills `reward_scale` → 0.0, −1.0, its row slice `s * a_count` → `+`, `/` and
+    /// `(s + 1) * a_count` → `(s * 1) * …`, and its filter `q >= v − 40` → `<`, `v + 40`,
+    /// `v / 40` (line numbers of the first run; the filter and the slice are in `sweep_sups`
+    /// since the sups share one pass, where the re-run catches them): the stop is relative to
     /// max(|V|, |r/β| of the actions within 40 nats of V), so a solve whose values tend to 0
     /// still converges, relative to its rewards.
     ///
