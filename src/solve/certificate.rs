@@ -303,6 +303,18 @@ mod mutation_tests {
         model(names, rows.iter().map(|r| vec![r.clone()]).collect())
     }
 
+    /// The one-action model of `rows` (states s0…s{n−1}, each row over n + 1 next states) with
+    /// the terminal state s{n} appended to `rows`.
+    fn with_an_end(rows: &mut Vec<(f64, Vec<f64>)>) -> TabularMdp {
+        let n = rows.len();
+        let mut end = vec![0.0; n + 1];
+        end[n] = 1.0;
+        rows.push((0.0, end));
+        let names: Vec<String> = (0..=n).map(|s| format!("s{s}")).collect();
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        one_action(&names, rows)
+    }
+
     /// A cycle A → B → C → A, each step w.p. ½ (else the end), with factors e^{r}/2 = 3, 0.1,
     /// 1.5: ρ(M) = (3·0.1·1.5)^{1/3} = 0.45^{1/3} ≈ 0.766 (a cycle's M³ = abc·I).
     ///
@@ -361,12 +373,7 @@ mod mutation_tests {
                 (0.0, p)
             })
             .collect();
-        let mut end = vec![0.0; n + 1];
-        end[n] = 1.0;
-        rows.push((0.0, end));
-        let names: Vec<String> = (0..=n).map(|s| format!("s{s}")).collect();
-        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        let mdp = one_action(&names, &rows);
+        let mdp = with_an_end(&mut rows);
         let m = twisted(&mdp, &rows);
         let cert = certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max).expect("ρ = ½ < 1");
         assert!(
@@ -446,12 +453,7 @@ mod mutation_tests {
                 ((if s == 0 { 1.0 } else { 2.1f64 }).ln(), p)
             })
             .collect();
-        let mut end = vec![0.0; n + 1];
-        end[n] = 1.0;
-        rows.push((0.0, end));
-        let names: Vec<String> = (0..=n).map(|s| format!("s{s}")).collect();
-        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        let mdp = one_action(&names, &rows);
+        let mdp = with_an_end(&mut rows);
         let log_rho = (0.5f64.ln() + 39.0 * 1.05f64.ln()) / 40.0;
         match certify(&mdp, Beta::new(1.0).unwrap(), &Aggregation::Max) {
             Err(Error::InfiniteValue { log_spectral_radius_lower_bound: lo, .. }) => {
