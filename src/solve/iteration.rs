@@ -60,7 +60,13 @@ impl StationarySolution {
 
 /// The three sups one sweep's stop needs, in one pass over the non-terminal states:
 /// `(sup |V_new − V|, sup |V_new|, the largest |r(s,a)| among the actions that contribute to
-/// V_new(s))` (see [`reward_scale`]). A NaN is dropped by `f64::max`, as everywhere here.
+/// V_new(s))`. A NaN is dropped by `f64::max`, as everywhere here.
+///
+/// The last, divided by β, is the reward part of the sweep's scale: `max|r| / β` is
+/// `max |r/β|` bit for bit, since a correctly rounded division by β > 0 is monotone. With V and
+/// the next-state values it bounds the magnitudes one sweep adds up, hence its rounding. Actions
+/// far below the value are left out, so that a huge reward on a dominated action (−1e300, say)
+/// cannot pass a residual of several nats off as rounding noise.
 fn sweep_sups(mdp: &TabularMdp, q: &[f64], v: &[f64], v_new: &[f64]) -> (f64, f64, f64) {
     let a_count = mdp.n_actions();
     let rewards = mdp.rewards();
@@ -105,16 +111,6 @@ fn weighted_bound(cert: &Certificate, v_old: &Array1<f64>, v_new: &Array1<f64>, 
 /// the soft value and nothing in the max: their rounding cannot reach V.
 const CONTRIBUTING_NATS: f64 = 40.0;
 
-/// The reward part of a sweep's scale: the largest |r(s,a)/β| among the actions that
-/// contribute to V(s), `largest_reward / β` with `largest_reward` from [`sweep_sups`] (the same
-/// number bit for bit: a correctly rounded division by β > 0 is monotone). With V and the
-/// next-state values it bounds the magnitudes one sweep adds up, hence its rounding. Actions
-/// far below the value are left out, so that a huge reward on a dominated action (−1e300, say)
-/// cannot pass a residual of several nats off as rounding noise.
-fn reward_scale(largest_reward: f64, beta: Beta) -> f64 {
-    largest_reward / beta.get()
-}
-
 /// Iterate to the fixed point of `V ← agg(B V)` from `v0` (default 0).
 ///
 /// # Errors
@@ -137,7 +133,7 @@ pub(crate) fn fixed_point(
         let v_new = agg.value(mdp, ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), &q).expect("S×A"));
         let (v_old, v_next) = (v.as_slice().expect("contiguous"), v_new.as_slice().expect("contiguous"));
         let (residual, v_scale, largest_reward) = sweep_sups(mdp, &q, v_old, v_next);
-        let scale = v_scale.max(reward_scale(largest_reward, beta));
+        let scale = v_scale.max(largest_reward / beta.get());
         if !(scale.is_finite() && residual.is_finite()) {
             return Err(Error::Overflow { beta: beta.get() });
         }
@@ -273,10 +269,10 @@ mod mutation_tests {
         assert!(exact == 0.0, "c = 0: {exact}");
     }
 
-    /// Kills `reward_scale` → 0.0, −1.0, its row slice `s * a_count` → `+`, `/` and
-    /// `(s + 1) * a_count` → `(s * 1) * …`, and its filter `q >= v − 40` → `<`, `v + 40`,
-    /// `v / 40` (line numbers of the first run; the filter and the slice are in `sweep_sups`
-    /// since the sups share one pass, where the re-run catches them): the stop is relative to
+    /// Kills the first run's `reward_scale` → 0.0, −1.0, its row slice `s * a_count` → `+`, `/`
+    /// and `(s + 1) * a_count` → `(s * 1) * …`, and its filter `q >= v − 40` → `<`, `v + 40`,
+    /// `v / 40` (the slice and the filter are in `sweep_sups` now, where the re-run catches
+    /// them, and the function is gone): the stop is relative to
     /// max(|V|, |r/β| of the actions within 40 nats of V), so a solve whose values tend to 0
     /// still converges, relative to its rewards.
     ///
