@@ -85,6 +85,42 @@ pub struct MdpSpec {
     pub grid: Option<GridShape>,
 }
 
+impl MdpSpec {
+    /// The required parts only — name, γ, `P[s][a][s']` and `r[s][a]` — with every optional
+    /// field at its default (`s0…`/`a0…` names, no horizon, ρ on state 0, no terminal state, no
+    /// grid); set others with struct update syntax.
+    ///
+    /// # Examples
+    /// One state that pays 1 and stays, γ = 0.9: V = 1/(1 − 0.9) = 10 in the risk-neutral limit.
+    /// ```
+    /// use riskmdp::{MdpSpec, Policy, TabularMdp};
+    /// use riskmdp::solve::risk_neutral::expected_q;
+    /// let spec = MdpSpec::new("loop", 0.9, vec![vec![vec![1.0]]], vec![vec![1.0]]);
+    /// let mdp = TabularMdp::new(MdpSpec { name: "a loop".into(), ..spec })?;
+    /// assert!((expected_q(&mdp, &Policy::uniform(&mdp))?[[0, 0]] - 10.0).abs() < 1e-12);
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        gamma: f64,
+        transitions: impl Into<TransitionSpec>,
+        rewards: Vec<Vec<f64>>,
+    ) -> Self {
+        MdpSpec {
+            name: name.into(),
+            state_names: None,
+            action_names: None,
+            gamma,
+            horizon: None,
+            initial: None,
+            terminal: None,
+            transitions: transitions.into(),
+            rewards,
+            grid: None,
+        }
+    }
+}
+
 /// A dense input with at least this many states and less than this fill is stored sparse.
 const SPARSE_MIN_STATES: usize = 512;
 const SPARSE_MAX_FILL: f64 = 0.05;

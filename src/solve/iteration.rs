@@ -169,17 +169,10 @@ mod mutation_tests {
 
     /// State s0 pays `reward` and stays w.p. `stay`, else ends in the terminal s1; one action.
     fn self_loop(gamma: f64, stay: f64, reward: f64) -> TabularMdp {
+        let transitions = vec![vec![vec![stay, 1.0 - stay]], vec![vec![0.0, 1.0]]];
         TabularMdp::new(MdpSpec {
-            name: "self-loop".into(),
-            state_names: None,
-            action_names: None,
-            gamma,
-            horizon: None,
-            initial: None,
             terminal: Some(vec![false, true]),
-            transitions: vec![vec![vec![stay, 1.0 - stay]], vec![vec![0.0, 1.0]]].into(),
-            rewards: vec![vec![reward], vec![0.0]],
-            grid: None,
+            ..MdpSpec::new("self-loop", gamma, transitions, vec![vec![reward], vec![0.0]])
         })
         .expect("a valid model")
     }
@@ -236,17 +229,10 @@ mod mutation_tests {
     /// is 0 (the next sweep is exact).
     #[test]
     fn the_weighted_bound_matches_its_linear_space_form() {
+        let transitions = vec![vec![vec![0.0, 0.5, 0.5]], vec![vec![0.0, 0.5, 0.5]], vec![vec![0.0, 0.0, 1.0]]];
         let mdp = TabularMdp::new(MdpSpec {
-            name: "two states".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 1.0,
-            horizon: None,
-            initial: None,
             terminal: Some(vec![false, false, true]),
-            transitions: vec![vec![vec![0.0, 0.5, 0.5]], vec![vec![0.0, 0.5, 0.5]], vec![vec![0.0, 0.0, 1.0]]].into(),
-            rewards: vec![vec![0.0]; 3],
-            grid: None,
+            ..MdpSpec::new("two states", 1.0, transitions, vec![vec![0.0]; 3])
         })
         .expect("a valid model");
         let x: [f64; 2] = [0.5, 1.0];
@@ -286,18 +272,13 @@ mod mutation_tests {
     /// 100 (the dominated reward: k = 219).
     #[test]
     fn the_stop_is_relative_to_the_contributing_rewards_when_the_values_vanish() {
-        let mdp = TabularMdp::new(MdpSpec {
-            name: "vanishing values".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 0.9,
-            horizon: None,
-            initial: None,
-            terminal: None,
-            transitions: vec![vec![vec![1.0, 0.0]; 2], vec![vec![0.0, 1.0]; 2]].into(),
-            rewards: vec![vec![0.0, -100.0], vec![0.0, -30.0]],
-            grid: None,
-        })
+        let transitions = vec![vec![vec![1.0, 0.0]; 2], vec![vec![0.0, 1.0]; 2]];
+        let mdp = TabularMdp::new(MdpSpec::new(
+            "vanishing values",
+            0.9,
+            transitions,
+            vec![vec![0.0, -100.0], vec![0.0, -30.0]],
+        ))
         .expect("a valid model");
         let start = Some(Array1::from(vec![1.0, 1.0]));
         let fp = fixed_point(&mdp, Beta::new(1.0).unwrap(), Aggregation::Max, SolveOptions::default(), start).unwrap();
@@ -314,17 +295,10 @@ mod mutation_tests {
     /// rewards within 40 nats of V, a1's included) is +∞: an overflow, not a solution.
     #[test]
     fn an_infinite_q_of_an_action_the_policy_never_takes_is_an_overflow() {
+        let transitions = vec![vec![vec![0.0, 1.0]; 2], vec![vec![0.0, 1.0]; 2]];
         let mdp = TabularMdp::new(MdpSpec {
-            name: "one step".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 0.9,
-            horizon: None,
-            initial: None,
             terminal: Some(vec![false, true]),
-            transitions: vec![vec![vec![0.0, 1.0]; 2], vec![vec![0.0, 1.0]; 2]].into(),
-            rewards: vec![vec![0.0, 1.0], vec![0.0; 2]],
-            grid: None,
+            ..MdpSpec::new("one step", 0.9, transitions, vec![vec![0.0, 1.0], vec![0.0; 2]])
         })
         .expect("a valid model");
         let beta = Beta::new(1e-310).expect("a positive finite β");

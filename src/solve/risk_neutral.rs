@@ -196,19 +196,8 @@ mod mutation_tests {
 
     /// One state with one action that pays `reward` and stays, γ = 0.9: Q = reward/(1 − 0.9).
     fn one_self_loop(reward: f64) -> TabularMdp {
-        TabularMdp::new(crate::MdpSpec {
-            name: "one self-loop".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 0.9,
-            horizon: None,
-            initial: None,
-            terminal: None,
-            transitions: vec![vec![vec![(0, 1.0)]]].into(),
-            rewards: vec![vec![reward]],
-            grid: None,
-        })
-        .unwrap()
+        TabularMdp::new(crate::MdpSpec::new("one self-loop", 0.9, vec![vec![vec![(0, 1.0)]]], vec![vec![reward]]))
+            .unwrap()
     }
 
     /// Kills `s_count > dense_max` → `>=` in `expected_q_switching_at` (72:16), which sends a
@@ -250,19 +239,9 @@ mod mutation_tests {
     #[test]
     fn the_iterated_expected_q_of_a_large_model_matches_the_geometric_series() {
         let n = DENSE_SOLVE_MAX + 1;
-        let mdp = TabularMdp::new(crate::MdpSpec {
-            name: "large self-loops".into(),
-            state_names: None,
-            action_names: None,
-            gamma: 0.9,
-            horizon: None,
-            initial: None,
-            terminal: None,
-            transitions: (0..n).map(|s| vec![vec![(s, 1.0)]]).collect::<Vec<_>>().into(),
-            rewards: vec![vec![1.0]; n],
-            grid: None,
-        })
-        .unwrap();
+        let transitions: Vec<_> = (0..n).map(|s| vec![vec![(s, 1.0)]]).collect();
+        let mdp =
+            TabularMdp::new(crate::MdpSpec::new("large self-loops", 0.9, transitions, vec![vec![1.0]; n])).unwrap();
         let q = expected_q(&mdp, &Policy::uniform(&mdp)).unwrap();
         assert_eq!(q.dim(), (n, 1));
         // The certified stop: the error is at most γ/(1 − γ)·residual ≤ 1e-12·max|v| = 1e-11.
