@@ -299,3 +299,61 @@ impl<'m> VariationalLearner<'m> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::envs::risky_arm::{self, S};
+    use crate::operators::posterior_policy;
+    use crate::{Beta, SolveOptions, value_iteration};
+
+    /// Eq. 13 by what it converges to: with β fixed at 5, learn on the risky arm until the
+    /// target critic Q₂' settles at β·Q* of the learner's own empirical model (the engine's value
+    /// iteration on [`EmpiricalModel::to_mdp`]); then one policy step from a given π_κ at S must
+    /// give the posterior policy of that exact Q*, q(a|S) ∝ π_κ(a|S)·exp Q*(S,a) (the engine's
+    /// [`posterior_policy`]), to the critic's accuracy. Swapping `/β` for `·β` in the step
+    /// tilts by β²·Q* instead (q(left|S) ≈ 1.0 instead of ≈ 0.36 here), and fails.
+    #[test]
+    fn the_policy_step_converges_to_the_posterior_policy_of_the_exact_q() {
+        let mdp = risky_arm::risky_arm();
+        let beta = 5.0;
+        let config = LearnConfig { beta0: beta, beta_lr: 0.0, ..LearnConfig::default() };
+        let variant = Variant { beta0: beta, adapt_beta: false, reward: RewardTransform::Identity };
+        let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..300 {
+            learner.episode(&mut rng);
+        }
+        for _ in 0..300 {
+            learner.plan(&mut rng);
+        }
+        let empirical = learner.model().to_mdp(&mdp).expect("every pair tried");
+        let exact =
+            value_iteration(&empirical, Beta::new(beta).expect("β > 0"), SolveOptions::default()).expect("solves");
+        let critic_error =
+            (0..mdp.n_actions()).map(|a| (learner.target[[S, a]] / beta - exact.q[[S, a]]).abs()).fold(0.0, f64::max);
+        assert!(critic_error < 1e-3, "the target critic has settled: {critic_error}");
+
+        let prior = [0.3f64, 0.7];
+        for (a, &p) in prior.iter().enumerate() {
+            learner.log_policy[[S, a]] = p.ln();
+        }
+        learner.update_policy(S);
+        let mut pi = Array2::from_elem((mdp.n_states(), mdp.n_actions()), 0.5);
+        pi.row_mut(S).assign(&ndarray::arr1(&prior));
+        let expected = posterior_policy(&empirical, pi.view(), exact.q.view());
+        for a in 0..mdp.n_actions() {
+            let got = learner.policy[[S, a]];
+            // |Δq| ≤ |Δ(Q/β)| for a two-action softmax (its derivative is at most 1/4 per logit).
+            assert!(
+                (got - expected[[S, a]]).abs() < critic_error + 1e-12,
+                "q({a}|S) = {got}, exact {}",
+                expected[[S, a]]
+            );
+        }
+        assert!((expected[[S, 0]] - 0.36).abs() < 0.05, "the tilt is moderate: {}", expected[[S, 0]]);
+    }
+}
