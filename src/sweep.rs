@@ -30,12 +30,16 @@
 //!
 //! Pieces are not halved below [`RESOLUTION`]·max(1, |ln β|) in ln β. A piece that narrow next
 //! to a located switch is accepted (the certificate cannot separate two crossings closer than
-//! the values' accuracy), so **two switches of one state closer than that in ln β may be
-//! reported as one**. Anywhere else a piece that cannot be certified — a rival tied with the
-//! greedy action at both of its ends, or a piece left when the refinement budget
+//! the values' accuracy), and so is a piece within [`TIE_ZONE`] (relative) of a located switch
+//! that is that narrow or on which the two actions stay tied — within the solver's certified error and the tie margin
+//! [`TIE`](crate::tolerance::TIE), where the greedy choice is a tie by the crate's own
+//! definition. So **two switches of one state closer than that, or inside the tie zone of one
+//! another, may be reported as one**. Anywhere else a piece that cannot be certified — a rival
+//! tied with the greedy action at both of its ends, or a piece left when the refinement budget
 //! ([`MAX_REFINEMENTS_PER_CELL`]) runs out — is reported in `unresolved`: a hidden switch there
-//! is not excluded. Every loop is bounded: per grid cell at most [`MAX_REFINEMENTS_PER_CELL`]
-//! halvings and [`MAX_SWITCHES_PER_CELL`] switches.
+//! is not excluded. Every loop is bounded: per grid cell at most [`MAX_SWITCHES_PER_CELL`]
+//! switches per scanned state, and [`MAX_REFINEMENTS_PER_CELL`] halvings plus
+//! [`REFINEMENTS_PER_SWITCH`] per located switch.
 
 use serde::Serialize;
 
@@ -51,10 +55,20 @@ use crate::tolerance;
 /// Pieces narrower than `RESOLUTION · max(1, |ln β|)` in ln β are not halved further.
 pub const RESOLUTION: f64 = 1e-9;
 
-/// Most halvings of the pieces of one grid cell (each is a solve).
+/// A piece on which a rival stays tied with the greedy action (within the values' error bound
+/// and the tie margin) at both ends, this close (relative) to a located switch between the
+/// two, is the switch's own tie zone: not reported.
+pub const TIE_ZONE: f64 = 1e-6;
+
+/// Most halvings of the pieces of one grid cell (each is a solve), before the allowance per
+/// located switch ([`REFINEMENTS_PER_SWITCH`]).
 pub const MAX_REFINEMENTS_PER_CELL: usize = 2048;
 
-/// Most switches located in one grid cell.
+/// More halvings allowed in a cell per switch located in it: the pieces next to a switch are
+/// halved down to [`RESOLUTION`], some 30 times on each side.
+pub const REFINEMENTS_PER_SWITCH: usize = 128;
+
+/// Most switches located in one grid cell, per scanned state.
 pub const MAX_SWITCHES_PER_CELL: usize = 256;
 
 /// The optimum at one β, seen from one state (t = 0 with a horizon).
@@ -450,7 +464,7 @@ impl<'a> Scanner<'a> {
         while let Some(piece) = pieces.pop() {
             let (left, right) = (self.at(piece.l), self.at(piece.r));
             if let Some(k) = (0..self.states.len()).find(|&k| left.greedy[k] != right.greedy[k]) {
-                if located >= MAX_SWITCHES_PER_CELL {
+                if located >= MAX_SWITCHES_PER_CELL * self.states.len() {
                     let (greedy, rival) = (left.greedy[k], right.greedy[k]);
                     self.unresolve(piece, k, greedy, rival);
                     continue;
@@ -476,7 +490,10 @@ impl<'a> Scanner<'a> {
             // A rival tied at both ends is a persistent tie (refining would not end), unless
             // the ends are located switches, where the two are tied by definition.
             let tied = tied && !(piece.switch_at_l || piece.switch_at_r);
-            if narrow || tied || refinements >= MAX_REFINEMENTS_PER_CELL {
+            if (tied || narrow) && self.near_switch(piece, k, greedy, rival) {
+                continue; // the tie zone of a located switch: the documented resolution
+            }
+            if narrow || tied || refinements >= MAX_REFINEMENTS_PER_CELL + REFINEMENTS_PER_SWITCH * located {
                 self.unresolve(piece, k, greedy, rival);
                 continue;
             }
@@ -491,6 +508,18 @@ impl<'a> Scanner<'a> {
             pieces.push(Piece { r: mid, switch_at_r: false, ..piece });
         }
         Ok(())
+    }
+
+    /// Whether a located switch of scanned state `k` between actions `a` and `b` lies within
+    /// [`TIE_ZONE`] (relative) of `piece`.
+    fn near_switch(&self, piece: Piece, k: usize, a: usize, b: usize) -> bool {
+        let (lo, hi) = (piece.l * (1.0 - TIE_ZONE), piece.r * (1.0 + TIE_ZONE));
+        self.switches.iter().any(|s| {
+            s.state == self.states[k]
+                && ((s.switch.from, s.switch.to) == (a, b) || (s.switch.from, s.switch.to) == (b, a))
+                && lo <= s.switch.beta
+                && s.switch.beta <= hi
+        })
     }
 
     fn unresolve(&mut self, piece: Piece, k: usize, greedy: usize, rival: usize) {
