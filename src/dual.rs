@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::bisection::{Width, every_sign_change};
 use crate::error::{Error, Result};
+use crate::losses::{BetaUpdate, dual_step};
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
 use crate::solve::{Method, Solution, SolveOptions, solve_optimal};
@@ -139,6 +140,9 @@ fn check_epsilon(epsilon: f64) -> Result<()> {
 /// β ← clamp( β − η·(ε − KL_β), β_min, 1e7 )             (a gradient step on J, App. C.4)
 /// ```
 ///
+/// The step is the learners' own [`dual_step`](crate::losses::dual_step) (its linear form), with
+/// the exact KL_β of the model in place of a measured one.
+///
 /// KL_β above ε pushes β up (less optimism), below ε down; a fixed point is a root of
 /// KL_β = ε where KL_β falls as β grows (a stable root of [`kl_roots`]).
 ///
@@ -197,7 +201,8 @@ pub fn dual_descent(mdp: &TabularMdp, settings: DualDescent, options: SolveOptio
         let kl = kl_at(mdp, Beta::new(beta)?, settings.weights, options)?;
         out.push(DualStep { beta, kl });
         if step < settings.steps {
-            beta = (beta - settings.lr * (settings.epsilon - kl)).clamp(settings.beta_min, BETA_MAX);
+            let (epsilon, lr) = (settings.epsilon, settings.lr);
+            beta = dual_step(beta, kl, epsilon, lr, BetaUpdate::Linear, (settings.beta_min, BETA_MAX));
         }
     }
     Ok(out)

@@ -440,7 +440,7 @@ impl Learner {
         for start in (0..n).step_by(TD_CHUNK) {
             let idx: Vec<usize> = (start..(start + TD_CHUNK).min(n)).collect();
             let batch = self.d_env.gather(&idx)?;
-            let td = self.agent.td_errors(&batch, self.config.gamma, &mut self.rng)?;
+            let td = self.agent.td_errors(&batch, self.config.critic_entropy, self.config.gamma, &mut self.rng)?;
             let log_w = dynamics_log_weight(Batch::new(td), self.beta, self.config.gamma, self.config.td_clamp);
             out.extend(log_w.into_tensor()?.to_vec1::<f32>()?);
         }
