@@ -751,6 +751,10 @@
           fail(e.message);
           return;
         }
+        // The posterior chart starts with the action that has the most next states.
+        const counts = info.actions.map((_, a) => model.sweep.support.filter(([b]) => b === a).length);
+        model.action = counts.indexOf(Math.max(...counts));
+        actionSelect.value = String(model.action);
         const sws = model.sweep.switches;
         $('own-switches').replaceChildren(...(sws.length === 0
           ? [el('li', { text: 'no switch of the greedy action in this range' })]
@@ -764,7 +768,6 @@
     const chooseState = (s) => {
       model.state = s;
       stateSelect.value = String(s);
-      // The posterior chart shows the first action with more than one next state, if any.
       actionSelect.replaceChildren(...model.info.actions.map((a, i) => el('option', { value: i, text: a })));
       model.action = 0;
       analyse();
