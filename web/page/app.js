@@ -131,7 +131,11 @@
         this.ticks.append(s);
       }
       this.marks = el('div', { class: 'beta-marks' });
+      this.range.setAttribute('aria-describedby', `${prefix}-beta-keys`);
       root.append(el('div', { class: 'beta-track' }, this.range, this.ticks, this.marks));
+      root.append(el('p', { class: 'small keys', id: `${prefix}-beta-keys`,
+        text: 'Keyboard: on the slider, ← and → move β by 0.01 decade, Home and End go to 0.01 and 1000; '
+          + 'or type β in the box. The buttons under the slider jump to the marked values.' }));
       this.range.addEventListener('input', () => this.set(fromPos(Number(this.range.value)), 'range'));
       this.num.addEventListener('change', () => {
         const b = Number(this.num.value);
@@ -199,7 +203,18 @@
    */
   function drawChart(canvas, spec) {
     const { ctx, w, h } = context(canvas);
-    const pad = { l: 58, r: 12, t: 26, b: 40 };
+    // The legend goes between the title and the frame, in as many lines as it needs.
+    ctx.font = '12px "DejaVu Sans", sans-serif';
+    const legend = [];
+    let lx = 58;
+    let line = 0;
+    for (const s of spec.series) {
+      const tw = ctx.measureText(s.label).width;
+      if (lx + 30 + tw > w - 22 && lx > 58) { lx = 58; line += 1; }
+      legend.push({ s, x: lx, line });
+      lx += 40 + tw;
+    }
+    const pad = { l: 58, r: 22, t: 34 + 16 * line + 8, b: 40 };
     const pw = w - pad.l - pad.r;
     const ph = h - pad.t - pad.b;
     let lo = Infinity;
@@ -267,30 +282,25 @@
       }
       ctx.restore();
     }
-    // Legend, top left inside the frame.
+    // Legend, between the title and the frame.
+    ctx.font = '12px "DejaVu Sans", sans-serif';
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    let lx = pad.l + 8;
-    let ly = pad.t + 12;
-    for (const s of spec.series) {
-      const tw = ctx.measureText(s.label).width;
-      if (lx + 30 + tw > pad.l + pw) { lx = pad.l + 8; ly += 16; }
+    for (const { s, x, line: k } of legend) {
+      const y = 30 + 16 * k;
       ctx.save();
-      ctx.fillStyle = 'rgba(255,255,255,0.85)';
-      ctx.fillRect(lx - 3, ly - 8, 30 + tw, 16);
       ctx.strokeStyle = s.color; ctx.lineWidth = 2.5; ctx.setLineDash(s.dash || []);
-      ctx.beginPath(); ctx.moveTo(lx, ly); ctx.lineTo(lx + 20, ly); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 20, y); ctx.stroke();
       ctx.restore();
       ctx.fillStyle = '#222';
-      ctx.fillText(s.label, lx + 24, ly);
-      lx += 40 + tw;
+      ctx.fillText(s.label, x + 24, y);
     }
     if (spec.title) {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'alphabetic';
       ctx.font = 'bold 13px "DejaVu Sans", sans-serif';
       ctx.fillStyle = '#222';
-      ctx.fillText(spec.title, pad.l, pad.t - 8);
+      ctx.fillText(spec.title, pad.l, 14);
     }
   }
 
@@ -816,9 +826,9 @@
       });
     }
     window.addEventListener('resize', update);
-    // Start with a model on show: the risky arm, ready to edit.
-    text.value = $('model-risky_arm.json').textContent.trim();
-    open(text.value, 'risky_arm.json');
+    // Start with a model on show, ready to edit: a coin flip.
+    text.value = $('model-coin_flip.json').textContent.trim();
+    open(text.value, 'coin_flip.json');
   }
 
   // ---- start -------------------------------------------------------------------------------

@@ -223,6 +223,13 @@ async function main() {
     await page.select('#cliff-state', '0');
 
     // ---- 3. your own MDP ---------------------------------------------------------------
+    // It opens on the coin flip of web/page/coin_flip.json: the switch lines of `riskmdp sweep`.
+    await page.waitForFunction(() => document.getElementById('own').dataset.state === 'ready', { timeout: 30_000 });
+    const coinLines = cli('sweep', path.join(ROOT, 'web/page/coin_flip.json'), '--points', '121').split('\n')
+      .filter((l) => l.startsWith('greedy switches'));
+    const coinPage = await page.$$eval('#own-switches li', (lis) => lis.map((li) => li.textContent));
+    check(coinLines.length === 1 && JSON.stringify(coinPage) === JSON.stringify(coinLines),
+      `own MDP, coin flip: switch lines ${coinPage} equal riskmdp sweep's ${coinLines}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riskmdp-models-'));
     const good = JSON.parse(fs.readFileSync(path.join(MODELS, arm), 'utf8'));
     const bad = {
@@ -272,9 +279,9 @@ async function main() {
     await page.click('[data-example="mnm_gridworld.json"]');
     await page.waitForFunction(() => document.getElementById('own').dataset.state === 'ready', { timeout: 60_000 });
     check(!(await page.$eval('#own-grid-row', (e) => e.hidden)), 'own MDP: a grid model gets its grid drawn');
-    await page.click('[data-example="risky_arm.json"]');
+    await page.click('[data-example="coin_flip.json"]');
     await page.waitForFunction(() => document.getElementById('own').dataset.state === 'ready', { timeout: 30_000 });
-    await typeBeta(page, 'own', 1);
+    await typeBeta(page, 'own', 10);
     await page.evaluate(() => document.activeElement.blur());
     await (await page.$('#own')).screenshot({ path: path.join(OUT, 'course_page_own_mdp.png') });
     await page.evaluate(() => window.scrollTo(0, 0));
