@@ -18,7 +18,7 @@ out=${1:-web/dist/riskmdp-course.html}
 # No absolute path of this machine may end up in the module.
 registry=${CARGO_HOME:-$HOME/.cargo}/registry/src
 export RUSTFLAGS="--remap-path-prefix=$root=/riskmdp --remap-path-prefix=$registry=/cargo-registry"
-cargo build --quiet --locked --manifest-path web/Cargo.toml --lib --release \
+cargo build --quiet --manifest-path web/Cargo.toml --lib --release \
   --target wasm32-unknown-unknown --target-dir target/web
 wasm=target/web/wasm32-unknown-unknown/release/riskmdp_web.wasm
 

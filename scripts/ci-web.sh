@@ -20,11 +20,13 @@ if ((${#missing[@]})); then
 fi
 npm ci --prefix web --no-audit --no-fund --loglevel=error
 
-# The export layer: formatting, lints for the wasm target, its unit tests on the host.
+# The export layer: formatting, lints and docs for the wasm target, its unit tests on the host.
+# (Not --locked: a dependency the root crate gains is added to web/Cargo.lock, to be committed.)
 cargo fmt --check --manifest-path web/Cargo.toml
-cargo clippy --quiet --locked --manifest-path web/Cargo.toml --target wasm32-unknown-unknown \
-  --target-dir target/web -- -D warnings
-cargo test --quiet --locked --manifest-path web/Cargo.toml --target-dir target/web
+cargo clippy --quiet --manifest-path web/Cargo.toml --target wasm32-unknown-unknown --target-dir target/web -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --manifest-path web/Cargo.toml --target wasm32-unknown-unknown \
+  --target-dir target/web
+cargo test --quiet --manifest-path web/Cargo.toml --target-dir target/web
 
 # The page, fresh, and the committed one.
 scripts/build-web.sh target/web/riskmdp-course.html

@@ -172,11 +172,15 @@
 
   // ---- charts ------------------------------------------------------------------------------
 
+  /** 1, or more in the larger-text mode (for a projector). */
+  const scale = () => (document.body.classList.contains('large') ? 1.25 : 1);
+
   /** A canvas sized to its CSS box at the device's pixel ratio; the 2D context in CSS pixels. */
   function context(canvas) {
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth || canvas.width;
-    const h = Number(canvas.getAttribute('height')) || canvas.clientHeight;
+    // Grids are square; charts keep the height their element declares (taller in large text).
+    const h = canvas.dataset.square ? w : Math.round((Number(canvas.getAttribute('height')) || canvas.clientHeight) * scale());
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
@@ -204,17 +208,18 @@
   function drawChart(canvas, spec) {
     const { ctx, w, h } = context(canvas);
     // The legend goes between the title and the frame, in as many lines as it needs.
-    ctx.font = '12px "DejaVu Sans", sans-serif';
+    ctx.font = `${Math.round(12 * scale())}px "DejaVu Sans", sans-serif`;
     const legend = [];
-    let lx = 58;
+    let lx = 58 * scale();
     let line = 0;
     for (const s of spec.series) {
       const tw = ctx.measureText(s.label).width;
-      if (lx + 30 + tw > w - 22 && lx > 58) { lx = 58; line += 1; }
+      if (lx + 30 + tw > w - 22 && lx > 58 * scale()) { lx = 58 * scale(); line += 1; }
       legend.push({ s, x: lx, line });
       lx += 40 + tw;
     }
-    const pad = { l: 58, r: 22, t: 34 + 16 * line + 8, b: 40 };
+    const k = scale();
+    const pad = { l: 58 * k, r: 22 * k, t: (42 + 16 * line) * k, b: 40 * k };
     const pw = w - pad.l - pad.r;
     const ph = h - pad.t - pad.b;
     let lo = Infinity;
@@ -233,7 +238,7 @@
       ctx.fillStyle = r.color;
       ctx.fillRect(X(r.x0), pad.t, X(r.x1) - X(r.x0), ph);
     }
-    ctx.font = '12px "DejaVu Sans", sans-serif';
+    ctx.font = `${Math.round(12 * scale())}px "DejaVu Sans", sans-serif`;
     ctx.strokeStyle = '#ddd';
     ctx.fillStyle = '#333';
     ctx.lineWidth = 1;
@@ -250,7 +255,7 @@
       ctx.beginPath(); ctx.moveTo(X(b), pad.t); ctx.lineTo(X(b), pad.t + ph); ctx.stroke();
       ctx.fillText(String(b), X(b), pad.t + ph + 5);
     }
-    ctx.fillText('β (log scale)', pad.l + pw / 2, pad.t + ph + 22);
+    ctx.fillText('β (log scale)', pad.l + pw / 2, pad.t + ph + 22 * scale());
     ctx.strokeStyle = '#333';
     ctx.strokeRect(pad.l, pad.t, pw, ph);
     for (const v of spec.vlines || []) {
@@ -283,11 +288,11 @@
       ctx.restore();
     }
     // Legend, between the title and the frame.
-    ctx.font = '12px "DejaVu Sans", sans-serif';
+    ctx.font = `${Math.round(12 * scale())}px "DejaVu Sans", sans-serif`;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    for (const { s, x, line: k } of legend) {
-      const y = 30 + 16 * k;
+    for (const { s, x, line: row } of legend) {
+      const y = (30 + 16 * row) * scale();
       ctx.save();
       ctx.strokeStyle = s.color; ctx.lineWidth = 2.5; ctx.setLineDash(s.dash || []);
       ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 20, y); ctx.stroke();
@@ -298,9 +303,9 @@
     if (spec.title) {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'alphabetic';
-      ctx.font = 'bold 13px "DejaVu Sans", sans-serif';
+      ctx.font = `bold ${Math.round(13 * scale())}px "DejaVu Sans", sans-serif`;
       ctx.fillStyle = '#222';
-      ctx.fillText(spec.title, pad.l, 14);
+      ctx.fillText(spec.title, pad.l, 14 * scale());
     }
   }
 
@@ -841,6 +846,12 @@
       window.dispatchEvent(new Event('resize'));
     });
     const status = $('status');
+    // The engine never panics on a model (the library checks input once, at loading); should
+    // it ever trap, say so instead of leaving stale numbers on screen.
+    window.addEventListener('error', (ev) => {
+      status.textContent = `Internal error: ${ev.message}. Reload the page; please report the model that caused it.`;
+      status.classList.add('bad');
+    });
     let engine;
     try {
       engine = await Engine.start();
