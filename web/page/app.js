@@ -823,6 +823,14 @@
       if (!file) return;
       file.text().then((source) => { text.value = source; open(source, file.name); });
     });
+    // A model file dropped on the text box is read like a loaded one.
+    text.addEventListener('dragover', (ev) => ev.preventDefault());
+    text.addEventListener('drop', (ev) => {
+      const file = ev.dataTransfer.files[0];
+      if (!file) return;
+      ev.preventDefault();
+      file.text().then((source) => { text.value = source; open(source, file.name); });
+    });
     for (const b of document.querySelectorAll('[data-example]')) {
       b.addEventListener('click', () => {
         const name = b.dataset.example;

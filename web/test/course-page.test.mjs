@@ -182,7 +182,13 @@ async function main() {
       if (beta === 0.5) await (await page.$('#cliff')).screenshot({ path: path.join(OUT, 'course_page_cliff_small_beta.png') });
       if (beta === 1000) await (await page.$('#cliff')).screenshot({ path: path.join(OUT, 'course_page_cliff_large_beta.png') });
     }
-    // r5c0 is where the paths part: its greedy action switches from right to down at the path switch.
+    // A cell is chosen by a click on the grid, and moved with the arrow keys.
+    const box = await (await page.$('#cliff-grid')).boundingBox();
+    const cellPx = box.width / 10;
+    await page.mouse.click(box.x + 0.5 * cellPx, box.y + 5.5 * cellPx);
+    check((await text(page, '#cliff-state-view .state-name')) === 'r5c0', 'cliff: a click on row 5, column 0 chooses r5c0');
+    await page.keyboard.press('ArrowDown');
+    check((await text(page, '#cliff-state-view .state-name')) === 'r6c0', 'cliff: ArrowDown on the grid chooses r6c0');
     await page.select('#cliff-state', String(solve(cliff, 1).states.indexOf('r5c0')));
 
     // The slider from the keyboard: focus, arrow keys, Home/End.
