@@ -294,6 +294,28 @@ fn to_array2(rows: &[Vec<f64>], field: &str) -> Result<Array2<f64>> {
 
 /// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
 /// names the mutant it kills.
+/// The greedy path: from `start`, repeatedly take the greedy action and move to its most likely
+/// next state (the lowest index on ties), until a terminal state, a state outside the grid's
+/// cells, a state already on the path, or `max_len` states.
+///
+/// # Panics
+/// If `greedy` has fewer than S entries or `start` is not a state.
+pub fn greedy_path(mdp: &TabularMdp, greedy: &[usize], start: usize, max_len: usize) -> Vec<usize> {
+    let cells = mdp.grid().map_or(mdp.n_states(), |g| g.rows * g.cols);
+    let mut path = vec![start];
+    let mut s = start;
+    while path.len() < max_len && !mdp.is_terminal(s) {
+        let row = mdp.transition_row(s, greedy[s]);
+        let next = (0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+        if next >= cells || path.contains(&next) {
+            break;
+        }
+        path.push(next);
+        s = next;
+    }
+    path
+}
+
 #[cfg(test)]
 mod mutation_tests {
     use super::*;

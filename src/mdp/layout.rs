@@ -1,13 +1,8 @@
-//! Where things are in a grid model: the cells by role ([`GridLayout`]) and the greedy path.
+//! Where things are in a grid model: the cells by role ([`GridLayout`]).
 //!
 //! Read off the model alone (no drawing): the figures of [`crate::plot::gridworld`] and the
-//! course page (web/) both use them.
-//!
-//! # Formula
-//!
-//! ```text
-//! greedy path   s_0 = start,  s_{k+1} = argmax_{s'} P(s'|s_k, a*(s_k)),  a*(s) = argmax_a Q*_β(s,a)
-//! ```
+//! course page (web/) both use it; the greedy path through the cells is
+//! [`greedy_path`](crate::policy::greedy_path).
 
 use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
@@ -93,39 +88,10 @@ impl GridLayout {
     }
 }
 
-/// The greedy path: from `start`, repeatedly take the greedy action and move to its most likely
-/// next state (the lowest index on ties), until a terminal state, a state outside the grid's
-/// cells, a state already on the path, or `max_len` states.
-///
-/// # Panics
-/// If `greedy` has fewer than S entries or `start` is not a state.
-pub fn greedy_path(mdp: &TabularMdp, greedy: &[usize], start: usize, max_len: usize) -> Vec<usize> {
-    let cells = mdp.grid().map_or(mdp.n_states(), |g| g.rows * g.cols);
-    let mut path = vec![start];
-    let mut s = start;
-    while path.len() < max_len && !mdp.is_terminal(s) {
-        let row = mdp.transition_row(s, greedy[s]);
-        let next = (0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best });
-        if next >= cells || path.contains(&next) {
-            break;
-        }
-        path.push(next);
-        s = next;
-    }
-    path
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::envs::Gridworld;
-    use crate::solve::{Solution, greedy_actions};
-    use crate::{Beta, Method, SolveOptions, solve_optimal};
-
-    fn solve(mdp: &TabularMdp, beta: f64) -> Solution {
-        solve_optimal(mdp, Beta::new(beta).expect("β"), Method::ValueIteration, SolveOptions::default())
-            .expect("solves")
-    }
 
     #[test]
     fn layout_is_read_off_the_cliff_model() {
@@ -143,15 +109,5 @@ mod tests {
         let mnm = GridLayout::infer(&Gridworld::mnm().build().expect("valid")).expect("has a grid");
         assert!(mnm.hazards.is_empty());
         assert_eq!(mnm.goals, vec![world.state(world.goal)]);
-    }
-
-    #[test]
-    fn greedy_path_stops_at_the_goal_of_the_mnm_grid() {
-        let world = Gridworld::mnm();
-        let mdp = world.build().expect("valid");
-        let greedy = greedy_actions(&mdp, solve(&mdp, 1.0).q0().view());
-        let path = greedy_path(&mdp, &greedy, 0, 100);
-        assert_eq!(path.first(), Some(&0));
-        assert_eq!(path.last(), Some(&world.state(world.goal)));
     }
 }

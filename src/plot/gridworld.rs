@@ -25,8 +25,8 @@ use crate::mdp::TabularMdp;
 use crate::operators::posterior_dynamics;
 use crate::solve::{Solution, greedy_actions};
 
-// The layout and the path need no drawing; they live with the model (the course page uses them).
-pub use crate::mdp::layout::{GridLayout, MAX_DRAWN_CELLS, greedy_path};
+// The layout needs no drawing; it lives with the model (the course page uses it).
+pub use crate::mdp::layout::{GridLayout, MAX_DRAWN_CELLS};
 
 /// How a panel's path is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,8 @@ pub fn arrows_of(
         .map(|s| (!mdp.is_terminal(s)).then(|| (0..probs.dim().2).map(|j| probs[[s, actions[s], j]]).collect()))
         .collect()
 }
+
+pub use crate::policy::greedy_path;
 
 /// Draw a solution of a grid model (`riskmdp solve FILE --beta B --plot OUT`): two panels with
 /// the greedy action a*(s) = argmax_a Q(s,a) in every cell (at t = 0 with a horizon) — its real
@@ -286,5 +288,15 @@ mod tests {
         let out = dir.join("fig.png");
         assert!(matches!(save_solution(&mdp, &solve(&mdp, 1.0), &out), Err(Error::Io { .. })));
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn greedy_path_stops_at_the_goal_of_the_mnm_grid() {
+        let world = Gridworld::mnm();
+        let mdp = world.build().expect("valid");
+        let greedy = greedy_actions(&mdp, solve(&mdp, 1.0).q0().view());
+        let path = greedy_path(&mdp, &greedy, 0, 100);
+        assert_eq!(path.first(), Some(&0));
+        assert_eq!(path.last(), Some(&world.state(world.goal)));
     }
 }

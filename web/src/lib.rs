@@ -29,7 +29,8 @@ use std::cell::RefCell;
 
 use riskmdp::bisection::{Side, Width, bisect_log_beta};
 use riskmdp::dual::log_grid;
-use riskmdp::mdp::layout::{GridLayout, greedy_path};
+use riskmdp::mdp::layout::GridLayout;
+use riskmdp::policy::greedy_path;
 use riskmdp::report::{self, PosteriorDynamics, SolveReport, SweepReport};
 use riskmdp::{Beta, Error, Method, SolveOptions, TabularMdp};
 use serde::Serialize;
