@@ -50,7 +50,8 @@
 //!   cargo feature `candle`, the losses on tensors and the networks.
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
 //!   bugs that must fail them.
-//! * [`plot`] — the figures, PNG and SVG, with a bundled font.
+//! * [`plot`] — the figures, PNG and SVG, with a bundled font (cargo feature `plot`, on by
+//!   default).
 //! * [`report`] — what each command of `riskmdp` prints, as data (`--json`).
 //! * [`mod@bench`] — `riskmdp bench`: the sweep against the memory-bandwidth floor.
 //! * [`tolerance`] — named tolerances and the policy for using them; [`error`] — the one
@@ -88,6 +89,7 @@ pub mod continuous;
 
 pub mod verify;
 
+#[cfg(feature = "plot")]
 pub mod plot;
 
 pub mod bench;

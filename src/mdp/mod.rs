@@ -30,6 +30,7 @@ use crate::tolerance;
 use crate::transitions::{Row, Store, TransitionSpec};
 
 mod file;
+pub mod layout;
 mod validate;
 
 use validate::Names;

@@ -25,88 +25,8 @@ use crate::mdp::TabularMdp;
 use crate::operators::posterior_dynamics;
 use crate::solve::{Solution, greedy_actions};
 
-/// The cells of a grid model, by role (states `cols·row + col`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GridLayout {
-    /// Rows (drawn top to bottom).
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-    /// The start cell, if the initial distribution is a point mass on a cell.
-    pub start: Option<usize>,
-    /// Goal cells.
-    pub goals: Vec<usize>,
-    /// Wall cells.
-    pub walls: Vec<usize>,
-    /// Hazard cells (e.g. a cliff).
-    pub hazards: Vec<usize>,
-}
-
-impl GridLayout {
-    /// Read the layout off a model that declares a grid.
-    ///
-    /// * start: the initial state, if ρ is a point mass on a cell;
-    /// * walls: cells other than the start that no other state can move into;
-    /// * with `r(s) = max_a r(s,a)` and `r₀` its most common value over the other cells:
-    ///   hazards are the cells with `r(s) < r₀`, goals those with `r(s) > r₀` and the terminal
-    ///   cells.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] if the model declares no grid shape.
-    pub fn infer(mdp: &TabularMdp) -> Result<Self> {
-        let grid = mdp.grid().ok_or_else(|| Error::Unsupported {
-            what: format!(
-                "plot: the model `{}` declares no grid shape, so it cannot be drawn as a gridworld; \
-                 add \"grid\": {{\"rows\": R, \"cols\": C}} to the MDP file (the first R·C states are the cells)",
-                mdp.name()
-            ),
-        })?;
-        let cells = grid.rows * grid.cols;
-        if cells > MAX_DRAWN_CELLS {
-            return Err(Error::InvalidParameter {
-                name: "plot".into(),
-                message: format!(
-                    "a {}×{} grid has too many cells to draw ({cells}; at most {MAX_DRAWN_CELLS})",
-                    grid.rows, grid.cols
-                ),
-            });
-        }
-        let start = mdp.initial_state().filter(|&s| s < cells);
-        let p = mdp.transitions();
-        let entered = |s: usize| {
-            (0..mdp.n_states())
-                .filter(|&from| from != s && !mdp.is_terminal(from))
-                .any(|from| (0..mdp.n_actions()).any(|a| p[[from, a, s]] > 0.0))
-        };
-        let walls: Vec<usize> = (0..cells).filter(|&s| Some(s) != start && !entered(s)).collect();
-        let reward = |s: usize| mdp.rewards().row(s).iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let open: Vec<usize> = (0..cells).filter(|s| !walls.contains(s)).collect();
-        // The most common reward (exact values: a gridworld repeats one step reward).
-        let mut counts: Vec<(f64, usize)> = Vec::new();
-        for &s in &open {
-            let r = reward(s);
-            match counts.iter_mut().find(|(v, _)| v.to_bits() == r.to_bits()) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((r, 1)),
-            }
-        }
-        let typical = counts.iter().max_by_key(|(_, n)| *n).map_or(0.0, |&(v, _)| v);
-        let hazards = open.iter().copied().filter(|&s| reward(s) < typical).collect();
-        let goals = open.iter().copied().filter(|&s| reward(s) > typical || mdp.is_terminal(s)).collect();
-        Ok(GridLayout { rows: grid.rows, cols: grid.cols, start, goals, walls, hazards })
-    }
-
-    fn centre(&self, s: usize) -> (f64, f64) {
-        let (r, c) = (s / self.cols, s % self.cols);
-        (c as f64 + 0.5, (self.rows - r) as f64 - 0.5)
-    }
-
-    /// Whether two cells share an edge.
-    pub fn adjacent(&self, s: usize, t: usize) -> bool {
-        let (a, b) = ((s / self.cols, s % self.cols), (t / self.cols, t % self.cols));
-        a.0.abs_diff(b.0) + a.1.abs_diff(b.1) == 1
-    }
-}
+// The layout needs no drawing; it lives with the model (the course page uses it).
+pub use crate::mdp::layout::{GridLayout, MAX_DRAWN_CELLS};
 
 /// How a panel's path is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,9 +53,6 @@ pub struct Panel {
     /// Legend text for the path.
     pub path_label: String,
 }
-
-/// Largest grid drawn (cells); one arrow set per cell stops being readable well before this.
-pub const MAX_DRAWN_CELLS: usize = 2_500;
 
 /// For each cell, the row `probs[s, actions[s], ·]` (`None` at terminal states).
 ///
@@ -206,6 +123,12 @@ pub fn save(layout: &GridLayout, panels: &[Panel], title: &str, path: &Path) -> 
     super::save(&GridFigure { layout, panels, title }, path)
 }
 
+/// The centre of cell `s` in plot coordinates: x = column + ½, y counted from the bottom.
+fn centre(l: &GridLayout, s: usize) -> (f64, f64) {
+    let (r, c) = (s / l.cols, s % l.cols);
+    (c as f64 + 0.5, (l.rows - r) as f64 - 0.5)
+}
+
 const PANEL_WIDTH: u32 = 560;
 const ARROW: RGBColor = RGBColor(30, 50, 110);
 const WALL: RGBColor = RGBColor(90, 90, 90);
@@ -226,7 +149,7 @@ impl GridFigure<'_> {
         let (w_px, _) = chart.plotting_area().dim_in_pixel();
         let cell_px = f64::from(w_px) / cols;
         for s in 0..l.rows * l.cols {
-            let (x, y) = l.centre(s);
+            let (x, y) = centre(l, s);
             let fill = if l.walls.contains(&s) {
                 WALL.to_rgba()
             } else if l.hazards.contains(&s) {
@@ -244,7 +167,7 @@ impl GridFigure<'_> {
             ])?;
         }
         let label = |s: usize, text: &'static str| {
-            let (x, y) = l.centre(s);
+            let (x, y) = centre(l, s);
             Text::new(text, (x - 0.12, y + 0.46), font(14.0).color(&BLACK))
         };
         chart.draw_series(l.start.map(|s| label(s, "S")))?;
@@ -255,12 +178,12 @@ impl GridFigure<'_> {
             if l.walls.contains(&s) {
                 continue;
             }
-            let (x, y) = l.centre(s);
+            let (x, y) = centre(l, s);
             for (t, &p) in row.iter().enumerate().take(l.rows * l.cols) {
                 if p < 0.01 || !l.adjacent(s, t) {
                     continue;
                 }
-                let (tx, ty) = l.centre(t);
+                let (tx, ty) = centre(l, t);
                 let (dx, dy) = ((tx - x) * 0.48 * p, (ty - y) * 0.48 * p);
                 let tip = (x + dx, y + dy);
                 let h = 0.13_f64.min(0.6 * (dx.abs() + dy.abs()));
@@ -287,12 +210,12 @@ impl GridFigure<'_> {
             };
             chart
                 .draw_series([PathElement::new(
-                    panel.path.iter().map(|&s| l.centre(s)).collect::<Vec<_>>(),
+                    panel.path.iter().map(|&s| centre(l, s)).collect::<Vec<_>>(),
                     colour.stroke_width(5),
                 )])?
                 .label(panel.path_label.clone())
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], colour.stroke_width(5)));
-            chart.draw_series(panel.path.iter().map(|&s| Circle::new(l.centre(s), 5, colour.filled())))?;
+            chart.draw_series(panel.path.iter().map(|&s| Circle::new(centre(l, s), 5, colour.filled())))?;
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperMiddle)
@@ -365,24 +288,6 @@ mod tests {
         let out = dir.join("fig.png");
         assert!(matches!(save_solution(&mdp, &solve(&mdp, 1.0), &out), Err(Error::Io { .. })));
         assert!(!dir.exists());
-    }
-
-    #[test]
-    fn layout_is_read_off_the_cliff_model() {
-        let world = Gridworld::cliff();
-        let layout = GridLayout::infer(&world.build().expect("valid")).expect("has a grid");
-        let states = |cells: &[(usize, usize)]| {
-            let mut v: Vec<usize> = cells.iter().map(|&c| world.state(c)).collect();
-            v.sort_unstable();
-            v
-        };
-        assert_eq!(layout.start, Some(world.state(world.start)));
-        assert_eq!(layout.goals, vec![world.state(world.goal)]);
-        assert_eq!(layout.walls, states(&world.walls));
-        assert_eq!(layout.hazards, states(&world.cliff));
-        let mnm = GridLayout::infer(&Gridworld::mnm().build().expect("valid")).expect("has a grid");
-        assert!(mnm.hazards.is_empty());
-        assert_eq!(mnm.goals, vec![world.state(world.goal)]);
     }
 
     #[test]
