@@ -26,7 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use riskmdp::envs::Gridworld;
 use riskmdp::learn::predict::{data_kl, predicted_betas};
-use riskmdp::learn::{Algorithm, Band, LearnConfig, LearnReport, Learner, RolloutStart, learn_seeds};
+use riskmdp::learn::{Algorithm, Band, LearnConfig, LearnReport, Learner, learn_seeds};
 use riskmdp::losses::BetaUpdate;
 use riskmdp::plot::curves::{Corner, Panel, Series, save};
 use riskmdp::{Beta, SolveOptions, TabularMdp, sweep::sweep};
@@ -38,15 +38,6 @@ const QUICK_DIR: &str = "target/learning_curves";
 const BETA0S: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
 /// KL bounds of the ε figure.
 const EPSILONS: [f64; 7] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1];
-/// The cliff gridworld's KL bound in Fig. 3 (chosen from the ε figure: small enough that β
-/// settles above the exact path switch; see the module docs of `learn` and README).
-const CLIFF_EPSILON: f64 = 0.001;
-/// Step η of the dual on the cliff gridworld (both parametrisations): with KL ≪ ε the log
-/// step shrinks β by e^(−η·ε) per episode, so from β0 = 1000 it needs ln(1000/β̂)/(η·ε)
-/// episodes to reach a root β̂ ≈ 15 — about 1400 at η = 3.
-const CLIFF_BETA_LR: f64 = 3.0;
-/// Optimistic critic initialisation on the cliff gridworld: the goal reward.
-const CLIFF_Q_INIT: f64 = 10.0;
 
 /// How much to run.
 #[derive(Debug, Clone, Copy)]
@@ -98,18 +89,10 @@ fn run(mdp: &TabularMdp, setting: Setting, budget: Budget) -> riskmdp::Result<Ru
     Ok(Runs { label: setting.label, reports })
 }
 
-/// The cliff gridworld's learner settings: optimistic critic, rollouts from every visited state.
+/// The cliff gridworld's learner settings (Fig. 3, `LearnConfig::cliff_figure_3`, the
+/// default of `riskmdp learn --env cliff`) at the budget's episodes.
 fn cliff_config(budget: Budget) -> LearnConfig {
-    LearnConfig {
-        episodes: budget.episodes,
-        log_every: budget.log_every,
-        q_init: CLIFF_Q_INIT,
-        rollout_start: RolloutStart::Visited,
-        epsilon: CLIFF_EPSILON,
-        beta_update: BetaUpdate::Log,
-        beta_lr: CLIFF_BETA_LR,
-        ..LearnConfig::default()
-    }
+    LearnConfig { episodes: budget.episodes, log_every: budget.log_every, ..LearnConfig::cliff_figure_3() }
 }
 
 fn beta_vmbpo(label: &str, config: LearnConfig) -> Setting {
@@ -224,7 +207,7 @@ fn figure_3(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>
         legend: Corner::LowerRight,
         ..Panel::default()
     };
-    let title = format!("Fig. 3 — cliff gridworld, ε = {CLIFF_EPSILON}, Q₀ = {CLIFF_Q_INIT}, {} seeds", budget.seeds);
+    let title = format!("Fig. 3 — cliff gridworld, ε = {}, Q₀ = {}, {} seeds", base.epsilon, base.q_init, budget.seeds);
     for name in ["fig3_cliff_learning.png", "fig3_cliff_learning.svg"] {
         save(&[panel_a.clone(), panel_b.clone(), panel_c.clone()], &title, &out.join(name))?;
     }
@@ -239,12 +222,11 @@ fn figure_3(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>
 fn figure_6(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>> {
     let world = Gridworld::mnm();
     let mdp = world.build()?;
-    let gamma = mdp.gamma();
     let base = LearnConfig { episodes: budget.episodes, log_every: budget.log_every, ..LearnConfig::default() };
-    // Optimistic: the largest discounted value in each learner's own reward units, r_max/(1 − γ);
-    // MnM learns on (1 − γ)·log r, whose largest value is (1 − γ)·log 10.
-    let optimistic = world.goal_reward / (1.0 - gamma);
-    let optimistic_mnm = world.goal_reward.ln();
+    // Optimistic: the largest discounted value in each learner's own reward units (the presets
+    // of `riskmdp learn --env mnm`).
+    let optimistic = LearnConfig::mnm_figure_6(false).q_init;
+    let optimistic_mnm = LearnConfig::mnm_figure_6(true).q_init;
     let mut panels = Vec::new();
     let mut all = Vec::new();
     for (tag, init, init_mnm) in [("optimistic Q₀", optimistic, optimistic_mnm), ("Q₀ = 0", 0.0, 0.0)] {

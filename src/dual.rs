@@ -140,7 +140,7 @@ fn check_epsilon(epsilon: f64) -> Result<()> {
 /// β ← clamp( β − η·(ε − KL_β), β_min, 1e7 )             (a gradient step on J, App. C.4)
 /// ```
 ///
-/// The step is the learners' own [`dual_step`](crate::losses::dual_step) (its linear form), with
+/// The step is the learners' own [`dual_step`] (its linear form), with
 /// the exact KL_β of the model in place of a measured one.
 ///
 /// KL_β above ε pushes β up (less optimism), below ε down; a fixed point is a root of

@@ -292,8 +292,6 @@ fn to_array2(rows: &[Vec<f64>], field: &str) -> Result<Array2<f64>> {
     Ok(arr)
 }
 
-/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
-/// names the mutant it kills.
 /// The greedy path: from `start`, repeatedly take the greedy action and move to its most likely
 /// next state (the lowest index on ties), until a terminal state, a state outside the grid's
 /// cells, a state already on the path, or `max_len` states.
@@ -316,6 +314,8 @@ pub fn greedy_path(mdp: &TabularMdp, greedy: &[usize], start: usize, max_len: us
     path
 }
 
+/// Tests added for mutants that `cargo mutants` found alive (docs/mutation-testing.md); each
+/// names the mutant it kills.
 #[cfg(test)]
 mod mutation_tests {
     use super::*;

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::table::{num, table};
 use riskmdp::envs::{Gridworld, risky_arm};
 use riskmdp::learn::{Algorithm, LearnConfig, LearnReport, learn_with_progress};
-use riskmdp::{Result, TabularMdp};
+use riskmdp::{Error, Result, TabularMdp};
 
 /// The learner.
 #[derive(Clone, Copy, ValueEnum)]
@@ -29,13 +29,15 @@ pub enum AlgoArg {
 /// Run a tabular learner and report the exact return of its greedy policy over episodes.
 #[derive(Args)]
 pub struct LearnArgs {
-    /// Environment: `risky-arm`, `cliff`, `mnm`, or an MDP file (JSON).
+    /// Environment: `risky-arm`, `cliff`, `mnm`, or an MDP file (JSON). Each named environment
+    /// starts from the settings of its figure (cliff: Fig. 3, mnm: Fig. 6a), printed in the
+    /// report; a file from the defaults.
     #[arg(long)]
     env: String,
     /// The learner.
     #[arg(long, value_enum)]
     algo: AlgoArg,
-    /// Episodes (default: the config's, 1000).
+    /// Episodes (default: the preset's: 3000 for cliff and mnm, 1000 otherwise).
     #[arg(long)]
     episodes: Option<usize>,
     /// Seed of the random generator (ChaCha8): same seed, same output.
@@ -50,7 +52,8 @@ pub struct LearnArgs {
     /// Step size of the dual (β-VMBPO; 0 keeps β fixed).
     #[arg(long, allow_negative_numbers = true)]
     beta_lr: Option<f64>,
-    /// Config file (JSON, any subset of the fields of `LearnConfig`); flags override it.
+    /// Config file (JSON, any subset of the fields of `LearnConfig`, the rest at the defaults):
+    /// it replaces the environment's preset; flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Print JSON instead of a table.
@@ -58,21 +61,66 @@ pub struct LearnArgs {
     json: bool,
 }
 
+/// The named environments.
+const ENVIRONMENTS: [&str; 3] = ["risky-arm", "cliff", "mnm"];
+
 fn environment(name: &str) -> Result<TabularMdp> {
     match name {
         "risky-arm" => Ok(risky_arm()),
         "cliff" => Gridworld::cliff().build(),
         "mnm" => Gridworld::mnm().build(),
-        file => TabularMdp::load(file),
+        file if std::path::Path::new(file).exists() => TabularMdp::load(file),
+        other => Err(Error::InvalidParameter {
+            name: "--env".into(),
+            message: format!("`{other}` is neither an environment ({}) nor an MDP file", ENVIRONMENTS.join(", ")),
+        }),
+    }
+}
+
+/// The settings of the environment's figure, and their name for the report.
+fn preset(env: &str, algo: AlgoArg) -> (&'static str, LearnConfig) {
+    match env {
+        "cliff" => ("Fig. 3 (LearnConfig::cliff_figure_3)", LearnConfig::cliff_figure_3()),
+        "mnm" => ("Fig. 6a (LearnConfig::mnm_figure_6)", LearnConfig::mnm_figure_6(matches!(algo, AlgoArg::Mnm))),
+        _ => ("the defaults (LearnConfig::default)", LearnConfig::default()),
+    }
+}
+
+/// `--beta0`, `--epsilon` and `--beta-lr` set the dual of β-VMBPO; the other learners have no
+/// β to move (VMBPO and MnM keep β = 1, Q-learning has none), so the flags are refused there.
+fn check_dual_flags(args: &LearnArgs) -> Result<()> {
+    if matches!(args.algo, AlgoArg::BetaVmbpo) {
+        return Ok(());
+    }
+    let given = [("--beta0", args.beta0), ("--epsilon", args.epsilon), ("--beta-lr", args.beta_lr)];
+    match given.iter().find(|(_, value)| value.is_some()) {
+        Some((flag, _)) => Err(Error::InvalidParameter {
+            name: (*flag).into(),
+            message: format!("only `beta-vmbpo` moves β; `{}` would ignore it", args.algo.name()),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl AlgoArg {
+    fn name(self) -> &'static str {
+        match self {
+            AlgoArg::BetaVmbpo => "beta-vmbpo",
+            AlgoArg::Vmbpo => "vmbpo",
+            AlgoArg::QLearning => "q-learning",
+            AlgoArg::Mnm => "mnm",
+        }
     }
 }
 
 /// Parse → call → print.
 pub fn run(args: LearnArgs) -> Result<String> {
+    check_dual_flags(&args)?;
     let mdp = environment(&args.env)?;
-    let mut config = match &args.config {
-        Some(path) => LearnConfig::load(path)?,
-        None => LearnConfig::default(),
+    let (preset_name, preset) = preset(&args.env, args.algo);
+    let (settings, mut config) = match &args.config {
+        Some(path) => (format!("config {}", path.display()), LearnConfig::load(path)?),
+        None => (format!("preset: {preset_name}"), preset),
     };
     config.episodes = args.episodes.unwrap_or(config.episodes);
     config.beta0 = args.beta0.unwrap_or(config.beta0);
@@ -102,16 +150,16 @@ pub fn run(args: LearnArgs) -> Result<String> {
     if args.json {
         return super::json(&report);
     }
-    Ok(text(&report, args.seed))
+    Ok(text(&report, args.seed, &settings))
 }
 
 /// Most rows of the text table; `--json` has every measurement.
 const MAX_ROWS: usize = 21;
 
-fn text(r: &LearnReport, seed: u64) -> String {
+fn text(r: &LearnReport, seed: u64, settings: &str) -> String {
     let algo = serde_json::to_value(r.algorithm).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     let mut out = format!(
-        "{}: {algo}, {} episodes ({} environment steps), seed {seed}\n\
+        "{}: {algo}, {} episodes ({} environment steps), seed {seed}, {settings}\n\
          final return {} (risk-neutral optimum {}), greedy action at the start `{}`",
         r.env,
         r.episodes.last().copied().unwrap_or(0),

@@ -138,6 +138,51 @@ impl LearnConfig {
         Self::from_json_str(&crate::io::read_text(path)?, &path.display().to_string())
     }
 
+    /// The settings of Fig. 3 (the cliff gridworld, `examples/learning_curves.rs`, README
+    /// "Figs. 3 and 6"): an optimistic critic Q₀ = 10 (the goal reward), rollouts from every
+    /// visited state, ε = 0.001 (chosen from the ε figure: small enough that β settles above
+    /// the exact path switch) and the log-β dual step with η = 3 (with KL ≪ ε it shrinks β by
+    /// e^(−η·ε) per episode), 3000 episodes measured every 30. With the defaults instead (ε =
+    /// 0.1, linear step from β₀ = 100) β walks to its floor and the learner never finds the
+    /// goal.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::learn::LearnConfig;
+    /// let c = LearnConfig::cliff_figure_3();
+    /// assert_eq!((c.epsilon, c.q_init, c.episodes), (0.001, 10.0, 3000));
+    /// assert!(c.validate().is_ok());
+    /// ```
+    pub fn cliff_figure_3() -> Self {
+        LearnConfig {
+            episodes: 3000,
+            log_every: 30,
+            q_init: 10.0,
+            rollout_start: RolloutStart::Visited,
+            epsilon: 0.001,
+            beta_update: BetaUpdate::Log,
+            beta_lr: 3.0,
+            ..LearnConfig::default()
+        }
+    }
+
+    /// The settings of Fig. 6a (the MnM gridworld, optimistic critic): 3000 episodes measured
+    /// every 30, Q₀ the largest discounted value in the learner's own reward units — r_max/(1 −
+    /// γ) = 10/(1 − 0.9) = 100, and for MnM, which learns on (1 − γ)·log r, (1 − γ)·log 10 /
+    /// (1 − γ) = ln 10 (`mnm = true`).
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::learn::LearnConfig;
+    /// assert!((LearnConfig::mnm_figure_6(false).q_init - 100.0).abs() < 1e-9);
+    /// assert!((LearnConfig::mnm_figure_6(true).q_init - 10f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn mnm_figure_6(mnm: bool) -> Self {
+        let world = crate::envs::Gridworld::mnm();
+        let q_init = if mnm { world.goal_reward.ln() } else { world.goal_reward / (1.0 - world.gamma) };
+        LearnConfig { episodes: 3000, log_every: 30, q_init, ..LearnConfig::default() }
+    }
+
     /// Check every field.
     ///
     /// # Errors
@@ -151,6 +196,8 @@ impl LearnConfig {
             ("max_steps", self.max_steps),
             ("log_every", self.log_every),
             ("batch_size", self.batch_size),
+            ("critic_updates", self.critic_updates),
+            ("rollouts", self.rollouts),
             ("rollout_length", self.rollout_length),
             ("model_buffer", self.model_buffer),
         ] {
