@@ -37,6 +37,8 @@ use riskmdp::continuous::nets::{
     Activation, Ensemble, GaussianActor, TAU, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal,
 };
 use riskmdp::continuous::optim::FusedAdam;
+use riskmdp::continuous::tensor::Batch;
+use riskmdp::losses::{self, sac_critic_target, sac_policy_loss};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -211,16 +213,22 @@ impl ActorCritic {
     fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<Tensor> {
         let b = &self.batch;
         // Critic: TD step towards the clipped double-Q soft target (no gradient through it).
+        // The library's formulas (riskmdp::losses), as the learners call them.
         let next = self.actor.sample(&b.next_obs, &standard_normal(rng, &self.noise_shape)?)?;
-        let soft_value = (self.target.min(&b.next_obs, &next.action)? - (next.log_prob * ALPHA)?)?;
-        let y = (&b.reward + ((&b.not_done * soft_value)? * GAMMA)?)?.detach();
+        let q_next = self.target.min(&b.next_obs, &next.action)?;
+        let (r, not_done) = (Batch::new(b.reward.clone()), Batch::new(b.not_done.clone()));
+        let y = sac_critic_target(r, not_done, Batch::new(q_next), Batch::new(next.log_prob), ALPHA, GAMMA)
+            .into_tensor()?
+            .detach();
         let (q1, q2) = self.critic.forward(&b.obs, &b.action)?;
-        let critic_loss = ((q1 - &y)?.sqr()?.mean_all()? + (q2 - &y)?.sqr()?.mean_all()?)?;
+        let critic_loss = (losses::critic_loss(Batch::new(q1), Batch::new(y.clone()))
+            + losses::critic_loss(Batch::new(q2), Batch::new(y)))
+        .into_tensor()?;
         self.critic_opt.backward_step(&critic_loss)?;
         // Actor: reparameterised tanh-Gaussian sample through the critics.
         let sample = self.actor.sample(&b.obs, &standard_normal(rng, &self.noise_shape)?)?;
         let q = self.critic.min(&b.obs, &sample.action)?;
-        let actor_loss = ((sample.log_prob * ALPHA)? - q)?.mean_all()?;
+        let actor_loss = sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), ALPHA).into_tensor()?;
         self.actor_opt.backward_step(&actor_loss)?;
         soft_update(&self.critic_vars, &self.target_vars, TAU)?;
         Ok(critic_loss)

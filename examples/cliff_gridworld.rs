@@ -20,12 +20,13 @@
 
 use std::path::Path;
 
-use riskmdp::bisection::{Side, Width, bisect_log_beta};
+use riskmdp::dual::log_grid;
 use riskmdp::envs::Gridworld;
 use riskmdp::envs::cliff_gridworld::RIGHT;
 use riskmdp::operators::posterior_dynamics;
 use riskmdp::plot::gridworld::{GridLayout, Panel, PathStyle, arrows_of, greedy_path};
-use riskmdp::sweep::sweep;
+use riskmdp::report::table::table;
+use riskmdp::sweep::{every_switch, path_switches};
 use riskmdp::{Beta, Method, Solution, SolveOptions, TabularMdp, solve_optimal};
 
 /// Where the figures go.
@@ -39,8 +40,9 @@ const SMALL_BETA: f64 = 0.5;
 const LARGE_BETA: f64 = 1e3;
 /// The β values of the printed table.
 const TABLE_BETAS: [f64; 9] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1e3, 1e4];
-/// Relative accuracy of the switching β (bisection in log β).
-const SWITCH_TOL: f64 = 1e-12;
+/// Grid points of the scan for every switch between the two β (the scan certifies that no
+/// switch hides between them, so the count only trades grid solves for refinement).
+const SCAN_POINTS: usize = 9;
 /// Longest path followed.
 const MAX_PATH: usize = 100;
 
@@ -48,12 +50,11 @@ const MAX_PATH: usize = 100;
 struct Report {
     small_path: Vec<usize>,
     large_path: Vec<usize>,
-    /// The β where the greedy path stops hugging the cliff (bisection in log β).
+    /// Every β between the two where the greedy path changes, with the paths below and above
+    /// (exact: `sweep::every_switch` over every state, then `sweep::path_switches`).
+    path_switches: Vec<(f64, Vec<usize>, Vec<usize>)>,
+    /// The β where the greedy path stops hugging the cliff (the last such path switch).
     switch_beta: f64,
-    /// The last cell the two paths share, where they part.
-    branch: usize,
-    /// Every switch of the greedy action at `branch` between the two β (exact, `sweep`).
-    branch_switches: Vec<riskmdp::sweep::Switch>,
 }
 
 /// The greedy actions and posterior dynamics of the optimum at β.
@@ -85,23 +86,28 @@ fn run(
     out_dir: &Path,
     world: &Gridworld,
     (small, large): (f64, f64),
-    tol: f64,
+    points: usize,
 ) -> Result<Report, Box<dyn std::error::Error>> {
     let mdp = world.build()?;
     let small_path = path_at(world, &mdp, small)?;
     let large_path = path_at(world, &mdp, large)?;
-    let hugs = |beta: f64| -> riskmdp::Result<bool> { Ok(hugs_cliff(world, &path_at(world, &mdp, beta)?)) };
-    if !hugs(small)? || hugs(large)? {
+    if !hugs_cliff(world, &small_path) || hugs_cliff(world, &large_path) {
         return Err(format!("the path must hug the cliff at β = {small} and not at β = {large}").into());
     }
-    let side = |beta: f64| -> riskmdp::Result<Side> { Ok(if hugs(beta)? { Side::Below } else { Side::Above }) };
-    let switch_beta = bisect_log_beta(small.ln(), large.ln(), Width::Absolute(tol), side)?.beta();
-
-    // Cross-check: where the paths part, the greedy action itself switches (`sweep` locates
-    // every switch between two β exactly).
-    let shared = small_path.iter().zip(&large_path).take_while(|(a, b)| a == b).count();
-    let branch = small_path[shared.max(1) - 1];
-    let branch_switches = sweep(&mdp, branch, &[small, large], SolveOptions::default())?.switches;
+    // Every switch of every state's greedy action between the two β, then every change of the
+    // greedy path they cause.
+    let states: Vec<usize> = (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)).collect();
+    let scan = every_switch(&mdp, &states, &log_grid(small, large, points)?, SolveOptions::default())?;
+    if !scan.unresolved.is_empty() {
+        return Err(format!("hidden switches not excluded: {:?}", scan.unresolved).into());
+    }
+    let path_switches = path_switches(&mdp, &scan, world.state(world.start), MAX_PATH);
+    let switch_beta = path_switches
+        .iter()
+        .rev()
+        .find(|(_, below, above)| hugs_cliff(world, below) && !hugs_cliff(world, above))
+        .map(|sw| sw.0)
+        .ok_or("the greedy path never stops hugging the cliff")?;
 
     let layout = GridLayout::infer(&mdp)?;
     let start = world.state(world.start);
@@ -137,12 +143,12 @@ fn run(
         riskmdp::plot::gridworld::save(&layout, &panels, &title, &path)
             .map_err(|e| format!("saving {}: {e}", path.display()))?;
     }
-    Ok(Report { small_path, large_path, switch_beta, branch, branch_switches })
+    Ok(Report { small_path, large_path, path_switches, switch_beta })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let world = Gridworld::cliff();
-    let report = run(Path::new(OUT_DIR), &world, (SMALL_BETA, LARGE_BETA), SWITCH_TOL)?;
+    let report = run(Path::new(OUT_DIR), &world, (SMALL_BETA, LARGE_BETA), SCAN_POINTS)?;
     println!("Fig. 2, the cliff gridworld: wrote {OUT_DIR}/{PNG} and {OUT_DIR}/{SVG}");
     println!(
         "noise {}, cliff cells {:?}, penalty {}, goal reward {}, step reward {}, γ = {}",
@@ -151,26 +157,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("greedy path at β = {SMALL_BETA}: {}", show(&world, &report.small_path));
     println!("greedy path at β = {LARGE_BETA}: {}", show(&world, &report.large_path));
     println!("the greedy path stops hugging the cliff at β = {:.10}", report.switch_beta);
-    let actions = riskmdp::envs::cliff_gridworld::ACTIONS;
-    for sw in &report.branch_switches {
+    println!("every change of the greedy path for β in [{SMALL_BETA}, {LARGE_BETA}]:");
+    for (beta, below, above) in &report.path_switches {
+        let kind = |path: &[usize]| if hugs_cliff(&world, path) { "cliff" } else { "safe" };
         println!(
-            "  where the paths part, at cell {:?}, the greedy action switches from `{}` to `{}` at β = {:.10}",
-            world.cell(report.branch),
-            actions[sw.from],
-            actions[sw.to],
-            sw.beta
+            "  β = {beta:.10}: {} path of {} steps → {} path of {} steps",
+            kind(below),
+            below.len() - 1,
+            kind(above),
+            above.len() - 1
         );
     }
     println!();
-    println!("{:>8}  {:>11}  {:>6}  {:>12}", "β", "path", "steps", "β·V*(start)");
     let mdp = world.build()?;
+    let mut rows = Vec::new();
     for beta in TABLE_BETAS {
         let sol = solve_optimal(&mdp, Beta::new(beta)?, Method::ValueIteration, SolveOptions::default())?;
         let path = path_at(&world, &mdp, beta)?;
         let kind = if hugs_cliff(&world, &path) { "cliff" } else { "safe" };
         let v0 = beta * sol.v0()[world.state(world.start)];
-        println!("{beta:>8}  {kind:>11}  {:>6}  {v0:>12.6}", path.len() - 1);
+        rows.push(vec![beta.to_string(), kind.to_string(), (path.len() - 1).to_string(), format!("{v0:.6}")]);
     }
+    println!("{}", table(["β", "path", "steps", "β·V*(start)"].map(String::from).to_vec(), rows));
     Ok(())
 }
 
@@ -182,18 +190,23 @@ mod tests {
     fn fig2_paths_differ_and_the_switch_lies_between() {
         let dir = std::env::temp_dir().join(format!("riskmdp-fig2-{}", std::process::id()));
         let world = Gridworld::cliff();
-        let report = run(&dir, &world, (SMALL_BETA, LARGE_BETA), 1e-6).expect("the example runs");
+        let report = run(&dir, &world, (SMALL_BETA, LARGE_BETA), 3).expect("the example runs");
         assert!(hugs_cliff(&world, &report.small_path));
         assert!(!hugs_cliff(&world, &report.large_path));
         assert!(SMALL_BETA < report.switch_beta && report.switch_beta < LARGE_BETA);
-        // The path switch is a switch of the greedy action where the paths part.
-        assert!(report.branch_switches.iter().any(|sw| (sw.beta / report.switch_beta - 1.0).abs() < 1e-5));
+        // The path found on either side of every path switch is the path solved there.
+        let mdp = world.build().expect("valid");
+        for (beta, below, above) in &report.path_switches {
+            assert_eq!(&path_at(&world, &mdp, beta * (1.0 - 1e-9)).expect("solves"), below, "β = {beta}");
+            assert_eq!(&path_at(&world, &mdp, beta * (1.0 + 1e-9)).expect("solves"), above, "β = {beta}");
+        }
+        // The Fig. 2 switch, 4.6908 (README).
+        assert!((report.switch_beta - 4.6908).abs() < 1e-4, "{}", report.switch_beta);
         // Both paths reach the goal.
         let goal = world.state(world.goal);
         assert_eq!(report.small_path.last(), Some(&goal));
         assert_eq!(report.large_path.last(), Some(&goal));
         // The requirement: along the cliff for every β ≤ 1, round it up to β = 1e4.
-        let mdp = world.build().expect("valid");
         for beta in [0.1, 0.5, 1.0] {
             assert!(hugs_cliff(&world, &path_at(&world, &mdp, beta).expect("solves")), "β = {beta}");
         }

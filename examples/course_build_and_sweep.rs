@@ -19,6 +19,7 @@
 //! Run: `cargo run --release --example course_build_and_sweep`.
 
 use riskmdp::dual::log_grid;
+use riskmdp::report::table::table;
 use riskmdp::sweep::{SweepPoint, sweep, sweep_point};
 use riskmdp::{MdpSpec, SolveOptions, TabularMdp};
 
@@ -98,17 +99,21 @@ fn run(table_betas: &[f64], (lo, hi, points): (f64, f64, usize)) -> Result<Repor
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = run(&TABLE_BETAS, GRID)?;
     println!("River crossing: bridge (toll {TOLL}) or ford (swept away w.p. {P_SWEPT}: {SWEPT_REWARD})");
-    println!("{:>6}  {:>13}  {:>11}  {:>7}  {:>17}", "β", "β·Q(bridge)", "β·Q(ford)", "greedy", "q(swept|ford)");
-    for p in &report.table {
-        println!(
-            "{:>6}  {:>13.6}  {:>11.6}  {:>7}  {:>17.6}",
-            p.beta,
-            p.certainty_equivalent[BRIDGE],
-            p.certainty_equivalent[FORD],
-            if p.greedy == FORD { "ford" } else { "bridge" },
-            p.posterior_dynamics[FORD][SWEPT]
-        );
-    }
+    let rows = report
+        .table
+        .iter()
+        .map(|p| {
+            vec![
+                p.beta.to_string(),
+                format!("{:.6}", p.certainty_equivalent[BRIDGE]),
+                format!("{:.6}", p.certainty_equivalent[FORD]),
+                (if p.greedy == FORD { "ford" } else { "bridge" }).to_string(),
+                format!("{:.6}", p.posterior_dynamics[FORD][SWEPT]),
+            ]
+        })
+        .collect();
+    let header = ["β", "β·Q(bridge)", "β·Q(ford)", "greedy", "q(swept|ford)"];
+    println!("{}", table(header.map(String::from).to_vec(), rows));
     println!("(the true P(swept|ford) is {P_SWEPT}; the expected cost of the ford is {})", P_SWEPT * -SWEPT_REWARD);
     println!();
     println!("the greedy action at home switches from `ford` to `bridge` at β* = {:.12}", report.switch_beta);

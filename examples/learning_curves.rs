@@ -148,7 +148,11 @@ fn v_star(runs: &Runs) -> f64 {
 /// derives the same β from the paths themselves).
 fn path_switch_beta(world: &Gridworld, mdp: &TabularMdp) -> riskmdp::Result<f64> {
     let switches = sweep(mdp, world.state((5, 0)), &[0.5, 1000.0], SolveOptions::default())?.switches;
-    Ok(switches.first().map_or(f64::NAN, |s| s.beta))
+    use riskmdp::envs::cliff_gridworld::{ACTIONS, RIGHT};
+    let down = ACTIONS.iter().position(|&a| a == "down").expect("an action `down`");
+    switches.iter().find(|s| (s.from, s.to) == (RIGHT, down)).map(|s| s.beta).ok_or_else(|| {
+        riskmdp::Error::Unsupported { what: format!("no switch from `right` to `down` at (5, 0): {switches:?}") }
+    })
 }
 
 /// Fig. 3: the cliff gridworld.

@@ -19,6 +19,7 @@ use std::path::Path;
 use riskmdp::bisection::{Side, Width, bisect_log_beta};
 use riskmdp::dual::log_grid;
 use riskmdp::envs::risky_arm::{self, A, B, RIGHT, S};
+use riskmdp::report::table::table;
 use riskmdp::sweep::{SweepPoint, sweep, sweep_point};
 use riskmdp::{SolveOptions, plot};
 
@@ -81,21 +82,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("posterior q(A|S,right) = q(B|S,right) = 1/2 at β = {:.12}", report.equal_posterior_beta);
     println!("  exact: 10/ln 9 = {:.12}", risky_arm::equal_posterior_beta());
     println!();
-    println!(
-        "{:>8}  {:>12}  {:>12}  {:>7}  {:>13}  {:>13}",
-        "β", "β·Q(S,left)", "β·Q(S,right)", "greedy", "q(A|S,right)", "q(B|S,right)"
-    );
-    for p in &report.table {
-        println!(
-            "{:>8.3}  {:>12.6}  {:>12.6}  {:>7}  {:>13.6}  {:>13.6}",
-            p.beta,
-            p.certainty_equivalent[0],
-            p.certainty_equivalent[1],
-            if p.greedy == RIGHT { "right" } else { "left" },
-            p.posterior_dynamics[RIGHT][A],
-            p.posterior_dynamics[RIGHT][B]
-        );
-    }
+    let header = ["β", "β·Q(S,left)", "β·Q(S,right)", "greedy", "q(A|S,right)", "q(B|S,right)"];
+    let rows = report
+        .table
+        .iter()
+        .map(|p| {
+            let greedy = if p.greedy == RIGHT { "right" } else { "left" };
+            vec![
+                format!("{:.3}", p.beta),
+                format!("{:.6}", p.certainty_equivalent[0]),
+                format!("{:.6}", p.certainty_equivalent[1]),
+                greedy.to_string(),
+                format!("{:.6}", p.posterior_dynamics[RIGHT][A]),
+                format!("{:.6}", p.posterior_dynamics[RIGHT][B]),
+            ]
+        })
+        .collect();
+    println!("{}", table(header.map(String::from).to_vec(), rows));
     Ok(())
 }
 

@@ -196,3 +196,102 @@ mod mutation_tests {
         assert_eq!(probes, 0);
     }
 }
+
+/// A sign change of a function of β, located by [`every_sign_change`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SignChange {
+    /// β of the change (the bracket's geometric mean, or an exact zero).
+    pub beta: f64,
+    /// The function's value at the bracket's low end (0 at an exact zero).
+    pub f_lo: f64,
+    /// The function's value at the bracket's high end (0 at an exact zero).
+    pub f_hi: f64,
+}
+
+/// Halvings of a piece with the same sign at both ends, at most, when looking for a hidden
+/// pair of sign changes ([`every_sign_change`]).
+pub(crate) const SAME_SIGN_DEPTH: usize = 4;
+
+/// Every sign change of `f` on the ascending points `(β, f(β))`, between each two of which `f`
+/// is continuous: each sign change is bisected in ln β to `width`, and the search goes on in
+/// the rest of the piece. Where the ends of a piece have the same sign but `|f|` there is small
+/// against its change across the piece (`min(|f_lo|, |f_hi|) ≤ |f_hi − f_lo|`), the piece is
+/// halved (at most [`SAME_SIGN_DEPTH`] times) to look for a pair of sign changes hidden inside.
+/// A pair that this test does not suspect is missed; the callers say so.
+///
+/// An exact zero at a point is one change at that point. Every loop is bounded: a bisection by
+/// its width (or the floats), the refinement by its depth.
+pub(crate) fn every_sign_change<E>(
+    points: &[(f64, f64)],
+    width: Width,
+    f: &mut impl FnMut(f64) -> Result<f64, E>,
+) -> Result<Vec<SignChange>, E> {
+    let mut out = Vec::new();
+    for (i, &(beta, value)) in points.iter().enumerate() {
+        if value == 0.0 {
+            out.push(SignChange { beta, f_lo: 0.0, f_hi: 0.0 });
+        }
+        if let Some(&next) = points.get(i + 1) {
+            piece(f, (beta, value), next, width, SAME_SIGN_DEPTH, &mut out)?;
+        }
+    }
+    out.sort_by(|x, y| x.beta.total_cmp(&y.beta));
+    Ok(out)
+}
+
+/// [`every_sign_change`] on one piece; exact zeros at its ends are the caller's.
+fn piece<E>(
+    f: &mut impl FnMut(f64) -> Result<f64, E>,
+    (lo, f_lo): (f64, f64),
+    (hi, f_hi): (f64, f64),
+    width: Width,
+    depth: usize,
+    out: &mut Vec<SignChange>,
+) -> Result<(), E> {
+    if f_lo == 0.0 || f_hi == 0.0 {
+        return Ok(());
+    }
+    // Signs, not `f_lo * f_hi`: the product of two values below ~1e-162 underflows to ±0.
+    if f_lo.is_sign_positive() != f_hi.is_sign_positive() {
+        let (mut a, mut b) = ((lo, f_lo), (hi, f_hi));
+        let mut zero = None;
+        let bracket = bisect_log_beta(lo.ln(), hi.ln(), width, |beta| {
+            let fm = f(beta)?;
+            Ok(if fm == 0.0 {
+                zero = Some(beta);
+                Side::At
+            } else if fm.is_sign_positive() == f_lo.is_sign_positive() {
+                a = (beta, fm);
+                Side::Below
+            } else {
+                b = (beta, fm);
+                Side::Above
+            })
+        })?;
+        let beta = zero.unwrap_or_else(|| bracket.beta());
+        if let Some(z) = zero {
+            out.push(SignChange { beta: z, f_lo: 0.0, f_hi: 0.0 });
+        } else {
+            out.push(SignChange { beta, f_lo: a.1, f_hi: b.1 });
+        }
+        // The rest of the piece, on either side of the bracket: same signs at their ends.
+        if a.0 > lo {
+            piece(f, (lo, f_lo), a, width, depth, out)?;
+        }
+        if b.0 < hi {
+            piece(f, b, (hi, f_hi), width, depth, out)?;
+        }
+        return Ok(());
+    }
+    let suspect = f_lo.abs().min(f_hi.abs()) <= (f_hi - f_lo).abs();
+    let mid = (0.5 * (lo.ln() + hi.ln())).exp();
+    if depth == 0 || !suspect || !(lo < mid && mid < hi) {
+        return Ok(());
+    }
+    let f_mid = f(mid)?;
+    if f_mid == 0.0 {
+        out.push(SignChange { beta: mid, f_lo: 0.0, f_hi: 0.0 });
+    }
+    piece(f, (lo, f_lo), (mid, f_mid), width, depth - 1, out)?;
+    piece(f, (mid, f_mid), (hi, f_hi), width, depth - 1, out)
+}

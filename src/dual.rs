@@ -11,16 +11,19 @@
 //!
 //! Whether KL_β is monotone in β is *not* proven, so [`kl_roots`] scans a grid in log β and
 //! refines every sign change, instead of assuming a single root. KL_β jumps where the greedy
-//! policy switches; a sign change across such a jump is reported as a jump, not a root.
+//! policy switches; [`kl_roots`] locates every switch first, and a sign change across one is
+//! reported as a jump, not a root.
 
 use ndarray::Axis;
 use serde::Serialize;
 
-use crate::bisection::{Side, Width, bisect_log_beta};
+use crate::bisection::{Width, every_sign_change};
 use crate::error::{Error, Result};
+use crate::losses::{BetaUpdate, dual_step};
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
 use crate::solve::{Method, Solution, SolveOptions, solve_optimal};
+use crate::sweep::every_switch;
 use crate::utility::{
     KlWeights, kl_of_posterior_dynamics, occupancy, occupancy_finite_horizon, uniform_weights, weighted_mean,
 };
@@ -137,6 +140,9 @@ fn check_epsilon(epsilon: f64) -> Result<()> {
 /// β ← clamp( β − η·(ε − KL_β), β_min, 1e7 )             (a gradient step on J, App. C.4)
 /// ```
 ///
+/// The step is the learners' own [`dual_step`](crate::losses::dual_step) (its linear form), with
+/// the exact KL_β of the model in place of a measured one.
+///
 /// KL_β above ε pushes β up (less optimism), below ε down; a fixed point is a root of
 /// KL_β = ε where KL_β falls as β grows (a stable root of [`kl_roots`]).
 ///
@@ -195,7 +201,8 @@ pub fn dual_descent(mdp: &TabularMdp, settings: DualDescent, options: SolveOptio
         let kl = kl_at(mdp, Beta::new(beta)?, settings.weights, options)?;
         out.push(DualStep { beta, kl });
         if step < settings.steps {
-            beta = (beta - settings.lr * (settings.epsilon - kl)).clamp(settings.beta_min, BETA_MAX);
+            let (epsilon, lr) = (settings.epsilon, settings.lr);
+            beta = dual_step(beta, kl, epsilon, lr, BetaUpdate::Linear, (settings.beta_min, BETA_MAX));
         }
     }
     Ok(out)
@@ -228,12 +235,24 @@ pub struct RootScan {
 }
 
 /// Find every root of KL_β = ε on a grid of `points` values of β, log-spaced in
-/// `[beta_min, beta_max]`, each sign change refined by
-/// [bisection in log β](crate::bisection::bisect_log_beta) to 1e-13 relative.
+/// `[beta_min, beta_max]`.
 ///
-/// A sign change across which KL_β − ε stays away from 0 is a jump of KL_β (the greedy policy
-/// switches there), reported in [`RootScan::jumps`], not as a root. Two roots closer than one
-/// grid cell can be missed; a finer grid finds them.
+/// KL_β can jump only where the greedy policy switches (its occupancy changes; the posterior
+/// dynamics move continuously), so the scan first locates every greedy switch of every
+/// non-terminal state in the range ([`every_switch`], certified),
+/// and looks at KL_β just below and just above each (1e-10 relative away). Between those
+/// points KL_β is continuous: every sign change of KL_β − ε is bisected in log β to 1e-13
+/// relative, and the search goes on in the rest of the piece. A sign change across a switch
+/// is a jump of KL_β, reported in [`RootScan::jumps`], not as a root; so is one whose bracket's
+/// ends stay more than 1e-6·ε apart.
+///
+/// # Resolution
+///
+/// Between switches KL_β is smooth but not proven monotone. A piece with the same sign of
+/// KL_β − ε at both ends is halved (up to 4 times) where |KL_β − ε| at its ends is no larger
+/// than its change across it, to find two roots hidden inside; a pair of roots that does not
+/// show that way is missed. On models where KL_β is monotone between switches (one decision
+/// before terminal outcomes, `tests/dual_every_root.rs`), every root and jump is found.
 ///
 /// # Formula
 ///
@@ -273,44 +292,60 @@ pub fn kl_roots(
 ) -> Result<RootScan> {
     check_epsilon(epsilon)?;
     let grid = log_grid(beta_min, beta_max, points)?;
-    let f = |beta: f64| -> Result<f64> { Ok(kl_at(mdp, Beta::new(beta)?, weights, options)? - epsilon) };
+    let mut f = |beta: f64| -> Result<f64> { Ok(kl_at(mdp, Beta::new(beta)?, weights, options)? - epsilon) };
     // Keep KL_β itself for the curve: (KL − ε) + ε would round tiny KLs to a few digits.
     let kls = grid.iter().map(|&b| kl_at(mdp, Beta::new(b)?, weights, options)).collect::<Result<Vec<_>>>()?;
-    let values: Vec<f64> = kls.iter().map(|kl| kl - epsilon).collect();
+    let nonterminal: Vec<usize> = (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)).collect();
+    let mut switches: Vec<f64> = every_switch(mdp, &nonterminal, &grid, options)?
+        .switches
+        .iter()
+        .map(|s| s.switch.beta)
+        .filter(|&b| beta_min < b && b < beta_max)
+        .collect();
+    switches.dedup_by(|x, y| x.to_bits() == y.to_bits());
+    // Continuous pieces: the grid, cut just below and just above every switch.
+    let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    let mut across = Vec::new();
+    let mut next_switch = switches.iter().peekable();
+    for (i, &beta) in grid.iter().enumerate() {
+        while let Some(&&s) = next_switch.peek() {
+            if s > beta {
+                break;
+            }
+            next_switch.next();
+        }
+        pieces.last_mut().expect("one piece").push((beta, kls[i] - epsilon));
+        let Some(&end) = grid.get(i + 1) else { break };
+        while let Some(&&s) = next_switch.peek() {
+            if s >= end {
+                break;
+            }
+            next_switch.next();
+            let (below, above) = (s * (1.0 - 1e-10), s * (1.0 + 1e-10));
+            let last = pieces.last().and_then(|p| p.last()).map_or(beta, |p| p.0);
+            if !(last < below && above < end) {
+                continue;
+            }
+            let (f_below, f_above) = (f(below)?, f(above)?);
+            pieces.last_mut().expect("one piece").push((below, f_below));
+            pieces.push(vec![(above, f_above)]);
+            across.push((s, f_below, f_above));
+        }
+    }
     let mut crossings = Vec::new();
-    for i in 0..grid.len() - 1 {
-        let (fa, fb) = (values[i], values[i + 1]);
-        if fa == 0.0 {
-            crossings.push(Crossing { beta: grid[i], stable: false, jump: false });
-            continue;
+    let jumps_at = |f_lo: f64, f_hi: f64| (f_hi - f_lo).abs() > 1e-6 * epsilon;
+    for piece in &pieces {
+        for change in every_sign_change(piece, Width::Relative(1e-13), &mut f)? {
+            let jump = jumps_at(change.f_lo, change.f_hi);
+            crossings.push(Crossing { beta: change.beta, stable: change.f_lo > 0.0, jump });
         }
-        // Same sign, or an exact zero at the cell's end, which the next cell reports. Signs,
-        // not `fa * fb >= 0.0`: the product of two values below ~1e-162 underflows to ±0.
-        if fb == 0.0 || fa.is_sign_positive() == fb.is_sign_positive() {
-            continue;
+    }
+    for (s, f_below, f_above) in across {
+        if f_below != 0.0 && f_above != 0.0 && f_below.is_sign_positive() != f_above.is_sign_positive() {
+            crossings.push(Crossing { beta: s, stable: f_below > 0.0, jump: jumps_at(f_below, f_above) });
         }
-        // Bisect on the sign of KL_β − ε, keeping its values at the bracket's ends: a crossing
-        // whose ends stay far apart is a jump of KL_β, not a root.
-        let (mut f_lo, mut f_hi) = (fa, fb);
-        let bracket = bisect_log_beta(grid[i].ln(), grid[i + 1].ln(), Width::Relative(1e-13), |beta| {
-            let fm = f(beta)?;
-            Ok(if fm == 0.0 {
-                (f_lo, f_hi) = (fm, fm);
-                Side::At
-            } else if (fm > 0.0) == (f_lo > 0.0) {
-                f_lo = fm;
-                Side::Below
-            } else {
-                f_hi = fm;
-                Side::Above
-            })
-        })?;
-        let jump = (f_hi - f_lo).abs() > 1e-6 * epsilon;
-        crossings.push(Crossing { beta: bracket.beta(), stable: fa > 0.0, jump });
     }
-    if values.last().is_some_and(|&v| v == 0.0) {
-        crossings.push(Crossing { beta: beta_max, stable: false, jump: false });
-    }
+    crossings.sort_by(|x, y| x.beta.total_cmp(&y.beta));
     let roots: Vec<f64> = crossings.iter().filter(|c| !c.jump).map(|c| c.beta).collect();
     let stable_roots = crossings.iter().filter(|c| !c.jump && c.stable).map(|c| c.beta).collect();
     Ok(RootScan {

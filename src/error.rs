@@ -142,6 +142,19 @@ pub enum Error {
         /// β.
         beta: f64,
     },
+    /// A solver met a NaN (or an infinity where none can arise from a valid model): a fault
+    /// inside the engine, reported instead of printed, so that no NaN ever reaches an output.
+    #[error(
+        "{solver}: a non-finite value (NaN) appeared at beta = {}; this is an internal fault of riskmdp, \
+         not of the model: please report it",
+        short(*.beta)
+    )]
+    NonFiniteResult {
+        /// The solver or loop that met it.
+        solver: &'static str,
+        /// β at which it appeared.
+        beta: f64,
+    },
     /// A computation needs a horizon (or no horizon) and the model does not have one.
     #[error("{}", one_line(.what))]
     Unsupported {

@@ -169,6 +169,8 @@ pub(crate) fn backup_into(mdp: &TabularMdp, beta: Beta, v: &[f64], out: &mut [f6
             *slot = rewards[row_index] / b + gamma * log_e;
         }
     });
+    #[cfg(feature = "fault-injection")]
+    crate::fault::apply(crate::fault::Site::Kernel, out);
 }
 
 #[cfg(test)]

@@ -99,6 +99,10 @@ pub mod error;
 mod io;
 pub mod tolerance;
 
+#[cfg(feature = "fault-injection")]
+#[doc(hidden)]
+pub mod fault;
+
 pub mod doc;
 
 pub use error::{Error, Result};

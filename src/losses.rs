@@ -73,6 +73,87 @@ impl Numeric for f64 {
 /// Default bound of the clamped TD error in the variational-dynamics weight (App. C.1).
 pub const TD_CLAMP: f64 = 4.0;
 
+/// The next value V₂′(s′) of Eqs. (11) and (12), for one next action a′ ∼ q_ω(·|s′): the target
+/// critic, less an optional entropy bonus.
+///
+/// # Formula
+///
+/// ```text
+/// V₂′(s′) = E_{a′ ∼ q_ω(·|s′)}[ Q₂′(s′, a′) − α_c·log q_ω(a′|s′) ]        (Sec. 3.3; α_c = 0 in the paper)
+/// ```
+///
+/// The paper writes V′(s′) = E_{a′∼q_ω}[Q′(s′,a′)] ("which we approximate by sampling from
+/// the posterior policy"): α_c = 0. `α_c > 0` (the continuous learner's `critic_entropy`) adds
+/// SAC's entropy bonus, as an option. This one value enters both the TD error of Eq. (11)
+/// ([`td_error`]) and the target of Eq. (12) ([`critic_target`]). The continuous learner takes
+/// one sample a′ per transition (and the min of the twin target critics, as SAC); the tabular
+/// learner averages it over a′ exactly, Σ_a′ q_ω(a′|s′)·next_value(Q₂′(s′,a′), log q_ω(a′|s′), 0).
+/// 0 at a terminal s′ (the caller multiplies by 1 − done).
+pub fn next_value<T: Numeric>(q_next: T, log_pi_next: T, entropy: f64) -> T {
+    q_next - log_pi_next.scale(entropy)
+}
+
+/// The TD error δ in the exponent of Eq. (11), in reward units.
+///
+/// # Formula
+///
+/// ```text
+/// δ = r + γ·V₂′(s′) − Q₂(s,a)                 (Eq. 11; γ = 1 in the paper's print)
+/// ```
+///
+/// `v_next` from [`next_value`] (0 at a terminal s′), `q` the online critic Q₂(s,a) (Eq. 11
+/// has Q_ψ, not Q′_ψ). [`dynamics_log_weight`] turns it into the weight of Eq. (11).
+pub fn td_error<T: Numeric>(r: T, v_next: T, q: T, gamma: f64) -> T {
+    r + v_next.scale(gamma) - q
+}
+
+/// The critic in nats: Q₂/β, the engine's scaled value Q (App. C.3: Q₂ = β·Q).
+///
+/// # Formula
+///
+/// ```text
+/// Q(s,a) = Q₂(s,a) / β
+/// ```
+pub fn q_nats<T: Numeric>(q: T, beta: f64) -> T {
+    q.scale(1.0 / beta)
+}
+
+/// The soft (Polyak) update of a target critic, applied to every parameter (or table entry).
+///
+/// # Formula
+///
+/// ```text
+/// ψ′ ← τ·ψ + (1 − τ)·ψ′                       (Algorithm 1; τ = 0.005, Table 1)
+/// ```
+pub fn soft_target<T: Numeric>(target: T, online: T, tau: f64) -> T {
+    online.scale(tau) + target.scale(1.0 - tau)
+}
+
+/// SAC's critic target (the MBPO baseline), in reward units: the soft Bellman backup with
+/// temperature α (Haarnoja et al. 2018, "Soft Actor-Critic", Eqs. 2–3, with the clipped double
+/// Q of its App. E / Fujimoto et al.), whose next value is [`next_value`] with α_c = α.
+///
+/// # Formula
+///
+/// ```text
+/// y = r + γ·(1 − d)·( min Q′(s′, a′) − α·log π(a′|s′) ),   a′ ∼ π(·|s′)
+/// ```
+pub fn sac_critic_target<T: Numeric>(r: T, not_done: T, q_next: T, log_pi_next: T, alpha: f64, gamma: f64) -> T {
+    r + (not_done * next_value(q_next, log_pi_next, alpha)).scale(gamma)
+}
+
+/// SAC's policy loss (the MBPO baseline), per action a ∼ π(·|s) (reparameterised; Haarnoja
+/// et al. 2018, Eq. 7).
+///
+/// # Formula
+///
+/// ```text
+/// J(π) = E_s E_{a∼π}[ α·log π(a|s) − min Q(s,a) ]
+/// ```
+pub fn sac_policy_loss<T: Numeric>(log_pi: T, q: T, alpha: f64) -> T {
+    (log_pi.scale(alpha) - q).mean()
+}
+
 /// Prior-dynamics loss, Eq. (10): the negative log-likelihood of observed transitions.
 ///
 /// # Formula
@@ -154,8 +235,10 @@ pub fn critic_loss<T: Numeric>(q: T, target: T) -> T {
 /// J(ω) = E_{s ∼ D_model} E_{a ∼ q_ω}[ log q_ω(a|s) − Q(s,a) − log π_κ(a|s) ]   (Eq. 13)
 /// ```
 ///
-/// `q_nats` = `Q₂(s,a)/β` (the engine's scaled value). Minimiser (the posterior policy):
-/// `q_ω(a|s) ∝ π_κ(a|s)·exp(Q₂(s,a)/β)`, where the loss equals `−log Σ_a π_κ·exp(Q₂/β)`.
+/// `q_nats` = [`q_nats`]`(Q₂′(s,a), β)`: the paper's Eq. (13) uses the **target** critic Q′_ψ,
+/// and so do both learners (the continuous one the min of its twin targets). Minimiser (the
+/// posterior policy): `q_ω(a|s) ∝ π_κ(a|s)·exp(Q₂′(s,a)/β)`, where the loss equals
+/// `−log Σ_a π_κ·exp(Q₂′/β)`.
 pub fn variational_policy_loss<T: Numeric>(log_q: T, q_nats: T, log_pi: T) -> T {
     (log_q - q_nats - log_pi).mean()
 }

@@ -12,5 +12,7 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    #[cfg(feature = "fault-injection")]
+    riskmdp::fault::plant(riskmdp::fault::from_env());
     cli::main()
 }

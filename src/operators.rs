@@ -227,6 +227,8 @@ pub fn backup(mdp: &TabularMdp, beta: Beta, v: ArrayView1<f64>) -> Array2<f64> {
             q[[s, a]] = r[[s, a]] / b + gamma * mdp.row(s, a).log_expect_exp(&v);
         }
     }
+    #[cfg(feature = "fault-injection")]
+    crate::fault::apply(crate::fault::Site::Plain, q.as_slice_mut().expect("standard layout"));
     q
 }
 

@@ -10,13 +10,13 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
+use riskmdp::report::table;
 
 mod bench;
 mod dual;
 mod learn;
 mod solve;
 mod sweep;
-mod table;
 #[cfg(feature = "candle")]
 mod train;
 mod verify;

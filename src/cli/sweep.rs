@@ -79,12 +79,18 @@ fn text(r: &SweepReport) -> String {
         .collect();
     let mut out = format!("{}: β sweep at state `{}`\n{}\n", r.name, r.state_name, table(header, rows));
     if r.sweep.switches.is_empty() {
-        out.push_str("no switch of the greedy action in this range");
+        out.push_str("no switch of the greedy action in this range\n");
     }
     for sw in &r.sweep.switches {
         out.push_str(&format!(
             "greedy switches from `{}` to `{}` at β = {:.12}\n",
             r.actions[sw.from], r.actions[sw.to], sw.beta
+        ));
+    }
+    for u in &r.sweep.unresolved {
+        out.push_str(&format!(
+            "cannot exclude a hidden switch from `{}` to `{}` and back in β ∈ [{:.12}, {:.12}]\n",
+            r.actions[u.greedy], r.actions[u.rival], u.lo, u.hi
         ));
     }
     out.trim_end().to_string()

@@ -5,17 +5,23 @@
 //! # One update on a minibatch from D_model
 //!
 //! ```text
-//! a' ∼ q_ω(·|s'),  V₂'(s') = min(Q₂'₁, Q₂'₂)(s', a') − α_c·log q_ω(a'|s')     (α_c: critic_entropy)
+//! a' ∼ q_ω(·|s'),  V₂'(s') = min(Q₂'₁, Q₂'₂)(s', a') − α_c·log q_ω(a'|s')
+//!                                 losses::next_value   (α_c: critic_entropy, 0 in the paper)
 //! critic:  y = r + γ·(d·V₂'(s') − β·log(q/p))      losses::critic_target   (Eq. 12, App. C.3)
 //!          J(ψ) = (Q₂₁(s,a) − y)² + (Q₂₂(s,a) − y)²  losses::critic_loss   (twin critics)
-//! actor:   a ∼ q_ω(·|s),  J(ω) = log q_ω(a|s) − min Q₂(s,a)/β − log π_κ(a|s)
-//!                                                  losses::variational_policy_loss (Eq. 13)
+//! actor:   a ∼ q_ω(·|s),  J(ω) = log q_ω(a|s) − min Q₂'(s,a)/β − log π_κ(a|s)
+//!                  losses::variational_policy_loss, losses::q_nats (Eq. 13: the target critic)
 //! κ ← ω  (Eq. 14: the minimiser of the prior-policy loss),   ψ' ← τ·ψ + (1 − τ)·ψ'
+//!                                                  losses::soft_target (nets::soft_update)
+//! Eq. 11's TD error (for the dynamics weights): δ = r + γ·d·V₂'(s') − min Q₂(s,a)
+//!                                                  losses::td_error, with the same V₂'
 //! ```
 //!
 //! `d` = 1 − terminated; the stored `log q/p` is 0 unless `critic_log_ratio` is set (App. C.1
-//! removes the term). SAC replaces the two losses by [`sac_critic_target`] and
-//! [`sac_policy_loss`], with the same networks and schedule.
+//! removes the term). SAC replaces the two losses by
+//! [`sac_critic_target`](crate::losses::sac_critic_target) and
+//! [`sac_policy_loss`](crate::losses::sac_policy_loss), with the same networks and schedule.
+//! Every formula is the one of [`crate::losses`] that the tabular learners call.
 
 use candle_core::{D, Device, Result, Tensor};
 use candle_nn::VarMap;
@@ -26,32 +32,10 @@ use super::config::TrainConfig;
 use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal};
 use super::optim::FusedAdam;
 use super::tensor::Batch;
-use crate::losses::{Numeric, critic_loss, critic_target, variational_policy_loss};
-
-/// SAC's critic target: the soft Bellman backup with temperature α (Haarnoja et al. 2018,
-/// "Soft Actor-Critic", Eqs. 2–3, with the clipped double Q of its App. E / Fujimoto et al.).
-///
-/// # Formula
-///
-/// ```text
-/// y = r + γ·d·( min Q'(s', a') − α·log π(a'|s') ),   a' ∼ π(·|s')
-/// ```
-///
-/// `d` = 1 − terminated. With α = 0 it is the clipped double-Q target.
-pub fn sac_critic_target<T: Numeric>(r: T, not_done: T, q_next: T, log_pi_next: T, alpha: f64, gamma: f64) -> T {
-    r + (not_done * (q_next - log_pi_next.scale(alpha))).scale(gamma)
-}
-
-/// SAC's policy loss (Haarnoja et al. 2018, Eq. 12, reparameterised).
-///
-/// # Formula
-///
-/// ```text
-/// J(π) = E_{s ∼ D} E_{a ∼ π}[ α·log π(a|s) − min Q(s,a) ]
-/// ```
-pub fn sac_policy_loss<T: Numeric>(log_pi: T, q: T, alpha: f64) -> T {
-    (log_pi.scale(alpha) - q).mean()
-}
+use crate::losses::{
+    critic_loss, critic_target, next_value, q_nats, sac_critic_target, sac_policy_loss, td_error,
+    variational_policy_loss,
+};
 
 /// Which losses an update minimises.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -226,9 +210,10 @@ impl Agent {
         let r = Batch::new(batch.reward.clone());
         let target = match objective {
             Objective::Variational { beta, log_ratio, entropy } => {
-                let v_next = ((q_next - log_pi_next.affine(entropy, 0.0)?)? * &batch.not_done)?;
+                let v_next = next_value(Batch::new(q_next), Batch::new(log_pi_next), entropy)
+                    * Batch::new(batch.not_done.clone());
                 let ratio = if log_ratio { batch.log_ratio.clone() } else { batch.log_ratio.zeros_like()? };
-                critic_target(r, Batch::new(v_next), Batch::new(ratio), beta, gamma)
+                critic_target(r, v_next, Batch::new(ratio), beta, gamma)
             }
             Objective::Sac { alpha } => sac_critic_target(
                 r,
@@ -243,14 +228,17 @@ impl Agent {
     }
 
     /// TD errors `δ = r + γ·d·V₂'(s') − min Q₂(s,a)` of a batch of real transitions, shape
-    /// (B): the input of the variational-dynamics weight (Eq. 11). No gradient.
+    /// (B): the input of the variational-dynamics weight (Eq. 11). V₂′ is the one of the critic
+    /// target ([`next_value`], with the same entropy weight `entropy`). No gradient.
     ///
     /// # Errors
     /// Shapes that do not match.
-    pub fn td_errors(&self, batch: &TensorBatch, gamma: f64, rng: &mut impl Rng) -> Result<Tensor> {
-        let (q_next, _) = self.next_action_value(&batch.next_obs, rng)?;
+    pub fn td_errors(&self, batch: &TensorBatch, entropy: f64, gamma: f64, rng: &mut impl Rng) -> Result<Tensor> {
+        let (q_next, log_pi_next) = self.next_action_value(&batch.next_obs, rng)?;
         let q = self.critic.min(&batch.obs, &batch.action)?.detach();
-        (batch.reward.clone() + ((q_next * &batch.not_done)? * gamma)?)? - q
+        let v_next =
+            next_value(Batch::new(q_next), Batch::new(log_pi_next), entropy) * Batch::new(batch.not_done.clone());
+        td_error(Batch::new(batch.reward.clone()), v_next, Batch::new(q), gamma).into_tensor()
     }
 
     /// One actor-critic update (see the [module docs](self)): critic step, actor step, κ ← ω,
@@ -274,17 +262,17 @@ impl Agent {
 
         let b = batch.obs.dim(0)?;
         let sample = self.actor.sample(&batch.obs, &standard_normal(rng, &[b, self.action_dim])?)?;
-        let q = self.critic.min(&batch.obs, &sample.action)?;
         let loss_a = match objective {
             Objective::Variational { beta, .. } => {
+                // Eq. 13 has the target critic Q′_ψ, as the tabular learner.
+                let q = self.target.min(&batch.obs, &sample.action)?;
                 let log_pi = self.prior.log_prob(&batch.obs, &sample.action)?;
-                variational_policy_loss(
-                    Batch::new(sample.log_prob),
-                    Batch::new(q.affine(1.0 / beta, 0.0)?),
-                    Batch::new(log_pi),
-                )
+                variational_policy_loss(Batch::new(sample.log_prob), q_nats(Batch::new(q), beta), Batch::new(log_pi))
             }
-            Objective::Sac { alpha } => sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), alpha),
+            Objective::Sac { alpha } => {
+                let q = self.critic.min(&batch.obs, &sample.action)?;
+                sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), alpha)
+            }
         }
         .into_tensor()?;
         self.actor_opt.backward_step(&loss_a)?;

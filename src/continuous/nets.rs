@@ -20,6 +20,8 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Mo
 use candle_nn::{Linear, VarMap};
 use rand::{Rng, RngExt};
 
+use super::tensor::Batch;
+
 /// `ln √(2π)`, the Gaussian log-density constant per dimension.
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -278,8 +280,8 @@ pub fn soft_update(online: &VarMap, target: &VarMap, tau: f64) -> Result<()> {
         if name != target_name {
             candle_core::bail!("soft update pairs {name} with {target_name}")
         }
-        let mixed = (theta.as_detached_tensor().affine(tau, 0.0)?
-            + theta_target.as_detached_tensor().affine(1.0 - tau, 0.0)?)?;
+        let (target, online) = (theta_target.as_detached_tensor(), theta.as_detached_tensor());
+        let mixed = crate::losses::soft_target(Batch::new(target), Batch::new(online), tau).into_tensor()?;
         theta_target.set(&mixed)?;
     }
     Ok(())

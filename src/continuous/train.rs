@@ -440,7 +440,7 @@ impl Learner {
         for start in (0..n).step_by(TD_CHUNK) {
             let idx: Vec<usize> = (start..(start + TD_CHUNK).min(n)).collect();
             let batch = self.d_env.gather(&idx)?;
-            let td = self.agent.td_errors(&batch, self.config.gamma, &mut self.rng)?;
+            let td = self.agent.td_errors(&batch, self.config.critic_entropy, self.config.gamma, &mut self.rng)?;
             let log_w = dynamics_log_weight(Batch::new(td), self.beta, self.config.gamma, self.config.td_clamp);
             out.extend(log_w.into_tensor()?.to_vec1::<f32>()?);
         }
@@ -559,6 +559,10 @@ impl Learner {
         };
         self.update_sum = UpdateStats::default();
         self.updates = 0;
+        let numbers = [Some(record.eval_return), record.beta, record.kl, record.critic_loss, record.actor_loss];
+        if numbers.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(crate::Error::NonFiniteResult { solver: "train", beta: self.beta }.into());
+        }
         Ok(record)
     }
 
@@ -572,7 +576,8 @@ impl Learner {
         let (mut total, mut terminated, mut length) = (0.0, 0, 0usize);
         for j in 0..episodes {
             let mut obs = to_f32(&env.reset_seeded(eval_seed(self.seed, j)));
-            loop {
+            // The environment truncates at its time limit; the bound makes sure of it.
+            for _ in 0..env.max_episode_steps() {
                 let action = self.agent.act_deterministic(&obs)?;
                 let out = env.step(&to_env_action(env.as_ref(), &action));
                 total += out.reward;
@@ -803,16 +808,18 @@ pub fn evaluate(checkpoint: &Path, episodes: usize, seed: u64) -> Result<Evaluat
     let (mut returns, mut terminated) = (Vec::new(), Vec::new());
     for j in 0..episodes {
         let mut obs = to_f32(&env.reset_seeded(seed.wrapping_add(j as u64)));
-        let mut total = 0.0;
-        loop {
+        let (mut total, mut ended) = (0.0, false);
+        // The environment truncates at its time limit; the bound makes sure of it.
+        for _ in 0..env.max_episode_steps() {
             let out = env.step(&to_env_action(env.as_ref(), &learner.agent.act_deterministic(&obs)?));
             total += out.reward;
             obs = to_f32(&out.obs);
             if out.terminated || out.truncated {
-                terminated.push(out.terminated);
+                ended = out.terminated;
                 break;
             }
         }
+        terminated.push(ended);
         returns.push(total);
     }
     let mean_return = returns.iter().sum::<f64>() / episodes.max(1) as f64;

@@ -47,7 +47,7 @@ use rand::{Rng, RngExt};
 use super::config::{LearnConfig, RolloutStart};
 use super::model::{EmpiricalModel, sample_next, sample_start};
 use crate::error::Result;
-use crate::losses::{critic_target, dual_step};
+use crate::losses::{critic_target, dual_step, next_value, q_nats, soft_target};
 use crate::mdp::TabularMdp;
 
 /// Which reward the learner sees.
@@ -160,9 +160,15 @@ impl<'m> VariationalLearner<'m> {
         self.env_steps
     }
 
-    /// V₂'(s) = Σ_a q_ω(a|s)·Q₂'(s,a), 0 at terminal states.
+    /// V₂'(s) = Σ_a q_ω(a|s)·Q₂'(s,a) ([`next_value`] averaged over a exactly, no entropy
+    /// bonus, as the paper), 0 at terminal states.
     fn value(&self, s: usize) -> f64 {
-        if self.mdp.is_terminal(s) { 0.0 } else { self.policy.row(s).dot(&self.target.row(s)) }
+        if self.mdp.is_terminal(s) {
+            return 0.0;
+        }
+        (0..self.mdp.n_actions())
+            .map(|a| self.policy[[s, a]] * next_value(self.target[[s, a]], self.log_policy[[s, a]], 0.0))
+            .fold(0.0, |sum, x| sum + x)
     }
 
     /// One episode of Algorithm 1 (see the module docs).
@@ -280,14 +286,14 @@ impl<'m> VariationalLearner<'m> {
             self.update_policy(s);
         }
         let tau = self.config.target_tau;
-        self.target.zip_mut_with(&self.q, |t, &q| *t = tau * q + (1.0 - tau) * *t);
+        self.target.zip_mut_with(&self.q, |t, &q| *t = soft_target(*t, q, tau));
     }
 
     /// q_ω(·|s) ∝ π_κ(·|s)·exp(Q₂'(s,·)/β) (Eq. 13), log-odds floored, then π_κ ← q_ω (Eq. 14).
     fn update_policy(&mut self, s: usize) {
         let a_count = self.mdp.n_actions();
         let mut logits: Vec<f64> =
-            (0..a_count).map(|a| self.log_policy[[s, a]] + self.target[[s, a]] / self.beta).collect();
+            (0..a_count).map(|a| self.log_policy[[s, a]] + q_nats(self.target[[s, a]], self.beta)).collect();
         let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         for l in &mut logits {
             *l = (*l - top).max(-self.config.policy_log_odds);
@@ -297,5 +303,162 @@ impl<'m> VariationalLearner<'m> {
             self.log_policy[[s, a]] = l - log_z;
             self.policy[[s, a]] = (l - log_z).exp();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::envs::risky_arm::{self, S};
+    use crate::operators::posterior_policy;
+    use crate::{Beta, SolveOptions, value_iteration};
+
+    /// A β-VMBPO learner on the risky arm after `episodes` episodes at β fixed to `beta`.
+    fn trained(mdp: &TabularMdp, beta: f64, episodes: usize) -> VariationalLearner<'_> {
+        let config = LearnConfig { beta0: beta, beta_lr: 0.0, ..LearnConfig::default() };
+        let variant = Variant { beta0: beta, adapt_beta: false, reward: RewardTransform::Identity };
+        let mut learner = VariationalLearner::new(mdp, &config, variant).expect("valid");
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..episodes {
+            learner.episode(&mut rng);
+        }
+        learner
+    }
+
+    /// Eq. 11's closed form (exponentially weighted counts) is the argmin of the generic loss
+    /// [`variational_dynamics_loss`](crate::losses::variational_dynamics_loss) on the learner's
+    /// own data: its transitions, its critic and values, its β. On the simplex the weighted NLL
+    /// J(q) = −(1/n)·Σ_i w_i·log q(s′_i) has gradient −W_j/q_j (W_j the weight mass on s′ = j),
+    /// so at the minimiser W_j/q_j is the same for every j; and J is larger at every other
+    /// distribution on the support (checked against mixtures with random ones).
+    #[test]
+    fn eq_11_weighted_counts_minimise_the_generic_loss_on_the_learners_data() {
+        use crate::losses::{dynamics_log_weight, td_error, variational_dynamics_loss};
+        use rand::RngExt;
+        let mdp = risky_arm::risky_arm();
+        for beta in [0.5, 5.0] {
+            let mut learner = trained(&mdp, beta, 400);
+            learner.fit_models();
+            let (s, a) = (S, risky_arm::RIGHT);
+            let support = learner.model().variational(s, a);
+            assert_eq!(support.len(), 2, "both outcomes of the gamble were seen");
+            let prior = learner.model().prior(s, a);
+            let n = learner.model().pair_count(s, a) as f64;
+            // Per next state: the count and the log weight of each of its samples (Eq. 11).
+            let (r, q_sa, gamma) = (learner.model().reward(s, a), learner.q[[s, a]], mdp.gamma());
+            let data: Vec<(usize, f64, f64)> = prior
+                .iter()
+                .map(|&(j, p)| {
+                    let td = td_error(r, learner.value(j), q_sa, gamma);
+                    (j, p * n, dynamics_log_weight(td, beta, gamma, learner.config.td_clamp))
+                })
+                .collect();
+            let loss = |q: &dyn Fn(usize) -> f64| -> f64 {
+                data.iter().map(|&(j, count, log_w)| count * variational_dynamics_loss(log_w, q(j).ln())).sum::<f64>()
+                    / n
+            };
+            let closed = |j: usize| support.iter().find(|x| x.0 == j).map_or(0.0, |x| x.1);
+            let ratios: Vec<f64> = data.iter().map(|&(j, count, log_w)| count * log_w.exp() / closed(j)).collect();
+            assert!((ratios[0] / ratios[1] - 1.0).abs() < 1e-12, "β = {beta}: W_j/q_j = {ratios:?}");
+            let best = loss(&closed);
+            let mut rng = ChaCha8Rng::seed_from_u64(11);
+            for _ in 0..200 {
+                let (t, u) = (rng.random_range(1e-3..1.0), rng.random_range(0.0..1.0));
+                let other = |j: usize| (1.0 - t) * closed(j) + t * if j == data[0].0 { u } else { 1.0 - u };
+                assert!(loss(&other) >= best - 1e-15, "β = {beta}: J = {} < {best} at t = {t}, u = {u}", loss(&other));
+            }
+        }
+    }
+
+    /// Eq. 13's closed form, q_ω ∝ π_κ·exp(Q₂′/β), is the argmin of the generic loss
+    /// [`variational_policy_loss`](crate::losses::variational_policy_loss) on the learner's own
+    /// critic and prior policy: its expectation under q, Σ_a q(a)·(log q(a) − Q₂′(s,a)/β −
+    /// log π_κ(a)), equals −log Σ_a π_κ(a)·exp(Q₂′(s,a)/β) at the closed form (the minimum of a
+    /// KL plus a constant) and is larger at every other policy tried.
+    #[test]
+    fn eq_13_posterior_policy_minimises_the_generic_loss_on_the_learners_critic() {
+        use crate::losses::{q_nats, variational_policy_loss};
+        use rand::RngExt;
+        let mdp = risky_arm::risky_arm();
+        for beta in [0.5, 5.0] {
+            let mut learner = trained(&mdp, beta, 50);
+            // The closed form without the log-odds floor (a documented safeguard, not Eq. 13).
+            learner.config.policy_log_odds = 1e3;
+            let s = S;
+            let prior: Vec<f64> = learner.log_policy.row(s).to_vec();
+            let q_prime: Vec<f64> = learner.target.row(s).to_vec();
+            learner.update_policy(s);
+            let closed: Vec<f64> = learner.policy.row(s).to_vec();
+            let expected_loss = |q: &[f64]| -> f64 {
+                (0..q.len())
+                    .filter(|&a| q[a] > 0.0)
+                    .map(|a| q[a] * variational_policy_loss(q[a].ln(), q_nats(q_prime[a], beta), prior[a]))
+                    .sum()
+            };
+            let minimum = -(0..2).map(|a| (prior[a] + q_nats(q_prime[a], beta)).exp()).sum::<f64>().ln();
+            let at_closed = expected_loss(&closed);
+            assert!(
+                (at_closed - minimum).abs() < 1e-12 * minimum.abs().max(1.0),
+                "β = {beta}: {at_closed} vs {minimum}"
+            );
+            let mut rng = ChaCha8Rng::seed_from_u64(13);
+            for _ in 0..200 {
+                let u = rng.random_range(1e-6..1.0 - 1e-6);
+                assert!(
+                    expected_loss(&[u, 1.0 - u]) >= at_closed - 1e-12,
+                    "β = {beta}: a better policy at q(left) = {u}"
+                );
+            }
+        }
+    }
+
+    /// Eq. 13 by what it converges to: with β fixed at 5, learn on the risky arm until the
+    /// target critic Q₂' settles at β·Q* of the learner's own empirical model (the engine's value
+    /// iteration on [`EmpiricalModel::to_mdp`]); then one policy step from a given π_κ at S must
+    /// give the posterior policy of that exact Q*, q(a|S) ∝ π_κ(a|S)·exp Q*(S,a) (the engine's
+    /// [`posterior_policy`]), to the critic's accuracy. Swapping `/β` for `·β` in the step
+    /// tilts by β²·Q* instead (q(left|S) ≈ 1.0 instead of ≈ 0.36 here), and fails.
+    #[test]
+    fn the_policy_step_converges_to_the_posterior_policy_of_the_exact_q() {
+        let mdp = risky_arm::risky_arm();
+        let beta = 5.0;
+        let config = LearnConfig { beta0: beta, beta_lr: 0.0, ..LearnConfig::default() };
+        let variant = Variant { beta0: beta, adapt_beta: false, reward: RewardTransform::Identity };
+        let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..300 {
+            learner.episode(&mut rng);
+        }
+        for _ in 0..300 {
+            learner.plan(&mut rng);
+        }
+        let empirical = learner.model().to_mdp(&mdp).expect("every pair tried");
+        let exact =
+            value_iteration(&empirical, Beta::new(beta).expect("β > 0"), SolveOptions::default()).expect("solves");
+        let critic_error =
+            (0..mdp.n_actions()).map(|a| (learner.target[[S, a]] / beta - exact.q[[S, a]]).abs()).fold(0.0, f64::max);
+        assert!(critic_error < 1e-3, "the target critic has settled: {critic_error}");
+
+        let prior = [0.3f64, 0.7];
+        for (a, &p) in prior.iter().enumerate() {
+            learner.log_policy[[S, a]] = p.ln();
+        }
+        learner.update_policy(S);
+        let mut pi = Array2::from_elem((mdp.n_states(), mdp.n_actions()), 0.5);
+        pi.row_mut(S).assign(&ndarray::arr1(&prior));
+        let expected = posterior_policy(&empirical, pi.view(), exact.q.view());
+        for a in 0..mdp.n_actions() {
+            let got = learner.policy[[S, a]];
+            // |Δq| ≤ |Δ(Q/β)| for a two-action softmax (its derivative is at most 1/4 per logit).
+            assert!(
+                (got - expected[[S, a]]).abs() < critic_error + 1e-12,
+                "q({a}|S) = {got}, exact {}",
+                expected[[S, a]]
+            );
+        }
+        assert!((expected[[S, 0]] - 0.36).abs() < 0.05, "the tilt is moderate: {}", expected[[S, 0]]);
     }
 }

@@ -269,6 +269,11 @@ pub fn learn_with_progress(
     };
     let measure = |learner: &Learner, episode: usize, report: &mut LearnReport| -> Result<()> {
         let (ret, greedy) = greedy_return(mdp, learner.q())?;
+        let beta_kl = learner.beta_kl().map_or([0.0; 2], |(b, k)| [b, k]);
+        if !(ret.is_finite() && learner.q().iter().chain(&beta_kl).all(|x| x.is_finite())) {
+            let beta = learner.beta_kl().map_or(f64::NAN, |(b, _)| b);
+            return Err(Error::NonFiniteResult { solver: "learn", beta });
+        }
         report.episodes.push(episode);
         report.returns.push(ret);
         report.greedy.push(mdp.action_names()[greedy[start]].clone());

@@ -16,7 +16,7 @@
 use rand::{Rng, RngExt};
 
 use crate::error::{Error, Result};
-use crate::losses::dynamics_log_weight;
+use crate::losses::{dynamics_log_weight, td_error};
 use crate::mdp::{MdpSpec, TabularMdp};
 
 /// Counts of the environment buffer D_env and the models fitted to them.
@@ -142,7 +142,7 @@ impl EmpiricalModel {
             let (r, q_sa) = (self.reward(s, a), q2(s, a));
             let log_w: Vec<f64> = self.next[pair]
                 .iter()
-                .map(|x| dynamics_log_weight(r + gamma * v_next(x.state) - q_sa, beta, gamma, clamp))
+                .map(|x| dynamics_log_weight(td_error(r, v_next(x.state), q_sa, gamma), beta, gamma, clamp))
                 .collect();
             // Normalise in log space: the weights span at most 2c nats, but counts can be large.
             let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -16,7 +16,7 @@
 //! dual's fixed point itself.
 
 use super::model::EmpiricalModel;
-use crate::bisection::{Side, Width, bisect_log_beta};
+use crate::bisection::{Width, every_sign_change};
 use crate::error::Result;
 use crate::mdp::TabularMdp;
 use crate::risk::Beta;
@@ -45,7 +45,11 @@ fn data_kl_of(model: &EmpiricalModel, empirical: &TabularMdp, beta: Beta) -> Res
 }
 
 /// Every β in `[lo, hi]` where KL̂_β crosses ε, ascending (empty if none): a grid of `points`
-/// values evenly spaced in log β, each sign change refined by bisection to 1e-10 in ln β.
+/// values evenly spaced in log β, each sign change refined by bisection to 1e-10 in ln β, the
+/// search going on in the rest of the cell, and cells where |KL̂_β − ε| is small against its
+/// change halved to find two crossings inside one cell (as in
+/// [`kl_roots`](crate::dual::kl_roots); KL̂_β weighs the pairs by their counts, so it is
+/// continuous in β).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a bad range or fewer than 2
@@ -60,19 +64,8 @@ pub fn predicted_betas(
     let grid = crate::dual::log_grid(lo, hi, points)?;
     let empirical = model.to_mdp(like)?;
     let excess = |beta: f64| -> Result<f64> { Ok(data_kl_of(model, &empirical, Beta::new(beta)?)? - epsilon) };
-    let values: Vec<f64> = grid.iter().map(|&b| excess(b)).collect::<Result<_>>()?;
-    let mut roots = Vec::new();
-    for k in 1..grid.len() {
-        let (f0, f1) = (values[k - 1], values[k]);
-        if (f0 > 0.0) == (f1 > 0.0) {
-            continue;
-        }
-        let below_sign = f0 > 0.0;
-        let bracket = bisect_log_beta(grid[k - 1].ln(), grid[k].ln(), Width::Absolute(1e-10), |beta| {
-            let f = excess(beta)?;
-            Ok::<Side, crate::Error>(if (f > 0.0) == below_sign { Side::Below } else { Side::Above })
-        })?;
-        roots.push(bracket.beta());
-    }
-    Ok(roots)
+    let mut excess = excess;
+    let points: Vec<(f64, f64)> = grid.iter().map(|&b| Ok((b, excess(b)?))).collect::<Result<_>>()?;
+    let changes = every_sign_change(&points, Width::Absolute(1e-10), &mut excess)?;
+    Ok(changes.into_iter().map(|c| c.beta).collect())
 }

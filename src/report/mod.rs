@@ -35,6 +35,7 @@ mod bench;
 mod dual;
 mod solve;
 mod sweep;
+pub mod table;
 
 pub use bench::{BenchModel, bench};
 pub use dual::{DualReport, dual};

@@ -60,14 +60,15 @@ impl StationarySolution {
 
 /// The three sups one sweep's stop needs, in one pass over the non-terminal states:
 /// `(sup |V_new − V|, sup |V_new|, the largest |r(s,a)| among the actions that contribute to
-/// V_new(s))`. A NaN is dropped by `f64::max`, as everywhere here.
+/// V_new(s))`, and whether a NaN appeared in Q or V_new (a fault, which `f64::max` would
+/// otherwise drop from the sups).
 ///
 /// The last, divided by β, is the reward part of the sweep's scale: `max|r| / β` is
 /// `max |r/β|` bit for bit, since a correctly rounded division by β > 0 is monotone. With V and
 /// the next-state values it bounds the magnitudes one sweep adds up, hence its rounding. Actions
 /// far below the value are left out, so that a huge reward on a dominated action (−1e300, say)
 /// cannot pass a residual of several nats off as rounding noise.
-fn sweep_sups(mdp: &TabularMdp, q: &[f64], v: &[f64], v_new: &[f64]) -> (f64, f64, f64) {
+fn sweep_sups(mdp: &TabularMdp, q: &[f64], v: &[f64], v_new: &[f64]) -> (f64, f64, f64, bool) {
     let a_count = mdp.n_actions();
     let rewards = mdp.rewards();
     (0..mdp.n_states())
@@ -76,14 +77,15 @@ fn sweep_sups(mdp: &TabularMdp, q: &[f64], v: &[f64], v_new: &[f64]) -> (f64, f6
         .filter(|&s| !mdp.is_terminal(s))
         .map(|s| {
             let floor = v_new[s] - CONTRIBUTING_NATS;
-            let largest = q[s * a_count..(s + 1) * a_count]
+            let (largest, nan) = q[s * a_count..(s + 1) * a_count]
                 .iter()
                 .zip(rewards.row(s))
-                .filter(|&(&q, _)| q >= floor)
-                .fold(0.0, |m: f64, (_, r)| m.max(r.abs()));
-            ((v_new[s] - v[s]).abs(), v_new[s].abs(), largest)
+                .fold((0.0, v_new[s].is_nan()), |(m, nan): (f64, bool), (&q, r)| {
+                    (if q >= floor { m.max(r.abs()) } else { m }, nan || q.is_nan())
+                });
+            ((v_new[s] - v[s]).abs(), v_new[s].abs(), largest, nan)
         })
-        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1), a.2.max(b.2)))
+        .reduce(|| (0.0, 0.0, 0.0, false), |a, b| (a.0.max(b.0), a.1.max(b.1), a.2.max(b.2), a.3 || b.3))
 }
 
 /// log-space error bound of `v_new` from the weighted contraction (γ = 1).
@@ -132,7 +134,11 @@ pub(crate) fn fixed_point(
         backup_into(mdp, beta, v.as_slice().expect("contiguous"), &mut q);
         let v_new = agg.value(mdp, ArrayView2::from_shape((mdp.n_states(), mdp.n_actions()), &q).expect("S×A"));
         let (v_old, v_next) = (v.as_slice().expect("contiguous"), v_new.as_slice().expect("contiguous"));
-        let (residual, v_scale, largest_reward) = sweep_sups(mdp, &q, v_old, v_next);
+        let (residual, v_scale, largest_reward, nan) = sweep_sups(mdp, &q, v_old, v_next);
+        if nan {
+            let solver = if matches!(agg, Aggregation::Max) { "value iteration" } else { "policy evaluation" };
+            return Err(Error::NonFiniteResult { solver, beta: beta.get() });
+        }
         let scale = v_scale.max(largest_reward / beta.get());
         if !(scale.is_finite() && residual.is_finite()) {
             return Err(Error::Overflow { beta: beta.get() });

@@ -232,7 +232,9 @@ impl Solution {
 
 /// Backward induction cannot diverge, but extreme rewards/β can leave the range of f64.
 fn finite(sol: FiniteHorizonSolution) -> Result<Solution> {
-    if sol.q.iter().all(|x| x.is_finite()) {
+    if sol.q.iter().any(|x| x.is_nan()) {
+        Err(Error::NonFiniteResult { solver: "backward induction", beta: sol.beta })
+    } else if sol.q.iter().all(|x| x.is_finite()) {
         Ok(Solution::FiniteHorizon(sol))
     } else {
         Err(Error::Overflow { beta: sol.beta })

@@ -57,6 +57,9 @@ pub(crate) fn newton_evaluate(
     let mut previous = f64::INFINITY;
     for _ in 0..50 {
         backup_into(mdp, beta, v.as_slice()?, &mut q);
+        if q.iter().any(|x| x.is_nan()) {
+            return None; // the iteration the caller falls back on reports it
+        }
         let tv = Aggregation::Policy(pi).value(mdp, ArrayView2::from_shape((s_count, a_count), &q[..]).ok()?);
         let residual: Vec<f64> = (0..s_count).map(|s| if mdp.is_terminal(s) { 0.0 } else { tv[s] - v[s] }).collect();
         let norm = residual.iter().fold(0.0f64, |m, r| m.max(r.abs()));

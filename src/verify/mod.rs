@@ -582,6 +582,7 @@ pub fn run_with_progress(
         Some(name) => vec![claim(name)?],
         None => claims(),
     };
+    engine_self_check()?;
     let scope = if options.property_only { Scope::PropertyOnly } else { Scope::Full };
     let total = options.cases * selected.len();
     let mut done = 0;
@@ -601,6 +602,22 @@ pub fn run_with_progress(
         theorems_hold: theorems_hold(&reports),
         claims: reports,
     })
+}
+
+/// A fault inside the engine (a NaN out of a backup) would show as a violation of every claim
+/// on every case; before any claim, one backup of each kind on the risky arm at β = 1 must be
+/// finite, or the run stops with that one error.
+///
+/// # Errors
+/// [`Error::NonFiniteResult`] naming the backup that failed.
+fn engine_self_check() -> Result<()> {
+    let mdp = crate::envs::risky_arm::risky_arm();
+    let beta = crate::Beta::new(1.0)?;
+    let plain = crate::operators::backup(&mdp, beta, ndarray::Array1::zeros(mdp.n_states()).view());
+    if plain.iter().any(|x| x.is_nan()) {
+        return Err(Error::NonFiniteResult { solver: "verify: the plain backup", beta: 1.0 });
+    }
+    crate::solve::value_iteration(&mdp, beta, crate::SolveOptions::default()).map(|_| ())
 }
 
 /// Whether every theorem held (probes never count).

@@ -84,7 +84,15 @@ pub trait Operators: Sync {
     }
     /// One step of dual descent on β, Eq. (9).
     fn dual_step(&self, settings: &DualDescent, beta: f64, kl: f64) -> f64 {
-        (beta - settings.lr * (settings.epsilon - kl)).clamp(settings.beta_min, BETA_MAX)
+        let (epsilon, lr) = (settings.epsilon, settings.lr);
+        crate::losses::dual_step(
+            beta,
+            kl,
+            epsilon,
+            lr,
+            crate::losses::BetaUpdate::Linear,
+            (settings.beta_min, BETA_MAX),
+        )
     }
 
     /// T_π Q, Eq. (15).
@@ -323,7 +331,9 @@ planted!(
     "dual step β + η·(ε − KL_β): ascends J(β) = β(ε − KL_β) instead of descending (Eq. 9)",
     {
         fn dual_step(&self, settings: &DualDescent, beta: f64, kl: f64) -> f64 {
-            (beta + settings.lr * (settings.epsilon - kl)).clamp(settings.beta_min, BETA_MAX)
+            // The exact step with the sign of η flipped.
+            let (epsilon, lr) = (settings.epsilon, -settings.lr);
+            crate::losses::dual_step(beta, kl, epsilon, lr, crate::losses::BetaUpdate::Linear, (settings.beta_min, BETA_MAX))
         }
     }
 );

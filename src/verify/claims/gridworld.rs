@@ -47,7 +47,8 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    /// How often the greedy action at `state` changes along the grid.
+    /// How often the greedy action at `state` changes from one grid point to the next: a lower
+    /// bound on its switches ([`every_switch`](crate::sweep::every_switch) finds them all).
     pub fn switches(&self, state: usize) -> usize {
         self.greedy.windows(2).filter(|w| w[0][state] != w[1][state]).count()
     }

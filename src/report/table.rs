@@ -1,4 +1,14 @@
-//! Text output: numbers and borderless, right-aligned tables (comfy-table).
+//! Text output: numbers and borderless, right-aligned tables (comfy-table), for the command
+//! line and the examples: every column is as wide as its widest entry, so the columns stay
+//! aligned whatever the widths of the numbers.
+//!
+//! # Examples
+//! ```
+//! use riskmdp::report::table::{num, table};
+//! let text = table(vec!["β".into(), "β·Q".into()], vec![vec![num(0.5), num(-1.0)], vec![num(1e7), num(-1e-9)]]);
+//! let widths: Vec<usize> = text.lines().map(|l| l.chars().count()).collect();
+//! assert!(widths.iter().all(|&w| w == widths[0]), "{text}");
+//! ```
 
 use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, presets};
 
