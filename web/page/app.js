@@ -11,6 +11,11 @@
   const PATH_POINTS = 41;
   /** Most rows of the solution table of panel 3. */
   const MAX_TABLE_ROWS = 40;
+  /**
+   * Longest one solve of a model of panel 3 may take (timed at β = 1 before the sweep): the
+   * sweep solves it about 150 times, which must take seconds, not minutes.
+   */
+  const SOLVE_BUDGET_MS = 100;
   /** Most posterior curves in one chart. */
   const MAX_CURVES = 10;
   const RISKY = '#c62828';
@@ -801,6 +806,20 @@
         return;
       }
       const info = engine.info(h);
+      // One solve, timed: a model that the engine accepts can still be too slow to sweep here.
+      const t0 = performance.now();
+      try {
+        engine.solve(h, 1, 0);
+      } catch (e) {
+        if (!(e instanceof EngineError)) throw e;
+      }
+      const ms = performance.now() - t0;
+      if (ms > SOLVE_BUDGET_MS) {
+        engine.drop(h);
+        fail(`error: one solve of \`${info.name}\` takes ${Math.round(ms)} ms here, so the page's β sweep (about 150 solves) `
+          + `would hold the page for minutes: run \`riskmdp sweep ${name}\` on it instead`);
+        return;
+      }
       model = { h, info, name, beta: control ? control.beta : 1, state: 0, action: 0, sweep: null };
       const nonTerminal = info.states.map((_, i) => i).filter((i) => !info.terminal[i]);
       $('own-summary').textContent = `\`${info.name}\` (${name}): ${info.states.length} states, ${info.actions.length} actions, `

@@ -40,11 +40,13 @@ pub const BETA_RANGE: (f64, f64) = (1e-2, 1e3);
 
 /// Largest model file the page reads (bytes).
 pub const MAX_FILE_BYTES: usize = 4_000_000;
-/// Most states of a model the page solves.
-pub const MAX_STATES: usize = 2_500;
-/// Most transition entries (S·A·S of a dense model, the nonzeros of a sparse one): a sweep
-/// solves the model about 150 times, which must take seconds, not minutes.
-pub const MAX_ENTRIES: usize = 250_000;
+/// Most states of a model the page solves: `riskmdp solve` reports the expected return of the
+/// greedy policy by a dense linear solve, O(S³), which must take a moment in the page.
+pub const MAX_STATES: usize = 1_000;
+/// Most transition entries (S·A·S of a dense model, the nonzeros of a sparse one). A sweep
+/// solves the model about 150 times; the page also times one solve before it sweeps (a slow
+/// discount, γ near 1, costs many operator sweeps per solve).
+pub const MAX_ENTRIES: usize = 100_000;
 
 /// A loaded model and what the page keeps of it.
 struct Slot {
@@ -531,7 +533,7 @@ mod tests {
             vec!["[1]"; n].join(",")
         );
         let line = load(&text, "chain.json").expect_err("too large");
-        assert!(line.starts_with("error: `chain` is too large for the page (2501 states"), "{line}");
+        assert!(line.starts_with("error: `chain` is too large for the page (1001 states"), "{line}");
     }
 
     #[test]

@@ -82,6 +82,28 @@ function pathFromCli(model, report) {
   return walk.map((i) => report.states[i]);
 }
 
+/** An n×n gridworld with noisy moves and discount γ, rows sparse: slow to solve for γ near 1. */
+function slowGrid(n, gamma) {
+  const moves = [[-1, 0], [0, 1], [1, 0], [0, -1]];
+  const cell = (r, c) => Math.min(n - 1, Math.max(0, r)) * n + Math.min(n - 1, Math.max(0, c));
+  const transitions = [];
+  const rewards = [];
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      transitions.push(moves.map((_, a) => {
+        const row = new Map();
+        moves.forEach(([dr, dc], d) => {
+          const t = cell(r + dr, c + dc);
+          row.set(t, (row.get(t) ?? 0) + (d === a ? 0.775 : 0.075));
+        });
+        return [...row.entries()];
+      }));
+      rewards.push(Array(4).fill(r === n - 1 && c === n - 1 ? 1 : 0));
+    }
+  }
+  return { states: n * n, actions: 4, gamma, transitions, rewards };
+}
+
 async function typeBeta(page, prefix, beta) {
   await page.click(`#${prefix}-beta-num`, { clickCount: 3 });
   await page.keyboard.type(String(beta));
@@ -243,6 +265,8 @@ async function main() {
       'row_sum.json': JSON.stringify({ ...good, transitions: [[[0, 0, 0, 0, 0, 1], [0, 0.87, 0.1, 0, 0, 0]], ...good.transitions.slice(1)] }),
       'syntax.json': fs.readFileSync(path.join(MODELS, arm), 'utf8').replace('"gamma": 1.0,', '"gamma": 1.0'),
       'unknown_state.json': JSON.stringify({ ...good, initial: [1, 0, 0, 0, 0] }),
+      // 400 states, γ = 0.99: within the size limits, but one solve takes a second or more.
+      'too_slow.json': JSON.stringify(slowGrid(20, 0.99)),
       'too_large.json': JSON.stringify({
         name: 'long-chain', states: 3000, actions: 1, gamma: 0.9,
         transitions: Array.from({ length: 3000 }, (_, s) => [[[Math.min(s + 1, 2999), 1]]]),
@@ -255,7 +279,9 @@ async function main() {
       await page.waitForFunction(() => document.getElementById('own').dataset.state === 'error', { timeout: 10_000 });
       const line = (await text(page, '#own-error')).trim();
       check(!line.includes('\n'), `own MDP ${file}: one line`);
-      if (file === 'too_large.json') {
+      if (file === 'too_slow.json') {
+        check(/^error: one solve of `too_slow` takes \d+ ms here/.test(line), `own MDP ${file}: refused with "${line}"`);
+      } else if (file === 'too_large.json') {
         check(/^error: `long-chain` is too large for the page \(3000 states/.test(line), `own MDP ${file}: refused with "${line}"`);
       } else {
         const expected = cliError(dir, file);
