@@ -29,15 +29,17 @@ pub enum AlgoArg {
 /// Run a tabular learner and report the exact return of its greedy policy over episodes.
 #[derive(Args)]
 pub struct LearnArgs {
-    /// Environment: `risky-arm`, `cliff`, `mnm`, or an MDP file (JSON). Each named environment
-    /// starts from the settings of its figure (cliff: Fig. 3, mnm: Fig. 6a), printed in the
-    /// report; a file from the defaults.
+    /// Environment: `risky-arm`, `cliff`, `mnm` (each from its figure's settings), or an MDP file
+    /// (JSON).
+    ///
+    /// The cliff starts from Fig. 3's settings, mnm from Fig. 6a's, printed in the report; the
+    /// risky arm and a file from the defaults.
     #[arg(long)]
     env: String,
     /// The learner.
     #[arg(long, value_enum)]
     algo: AlgoArg,
-    /// Episodes (default: the preset's: 3000 for cliff and mnm, 1000 otherwise).
+    /// Episodes (default: the preset's, 3000 for cliff and mnm, else 1000).
     #[arg(long)]
     episodes: Option<usize>,
     /// Seed of the random generator (ChaCha8): same seed, same output.
@@ -52,8 +54,10 @@ pub struct LearnArgs {
     /// Step size of the dual (β-VMBPO; 0 keeps β fixed).
     #[arg(long, allow_negative_numbers = true)]
     beta_lr: Option<f64>,
-    /// Config file (JSON, any subset of the fields of `LearnConfig`, the rest at the defaults):
-    /// it replaces the environment's preset; flags override it.
+    /// Config file (JSON, any subset of `LearnConfig`'s fields): replaces the preset; flags
+    /// override it.
+    ///
+    /// The fields it does not set are the defaults', not the preset's.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Print JSON instead of a table.
