@@ -18,10 +18,9 @@
 //! ```
 //!
 //! `d` = 1 − terminated; the stored `log q/p` is 0 unless `critic_log_ratio` is set (App. C.1
-//! removes the term). SAC replaces the two losses by
-//! [`sac_critic_target`](crate::losses::sac_critic_target) and
-//! [`sac_policy_loss`](crate::losses::sac_policy_loss), with the same networks and schedule.
-//! Every formula is the one of [`crate::losses`] that the tabular learners call.
+//! removes the term). SAC replaces the two losses by [`sac_critic_target`] and
+//! [`sac_policy_loss`], with the same networks and schedule. Every formula is the one of
+//! [`crate::losses`] that the tabular learners call.
 
 use candle_core::{D, Device, Result, Tensor};
 use candle_nn::VarMap;
