@@ -51,6 +51,13 @@ fn the_same_seed_gives_the_same_log_and_the_checkpoint_evaluates() {
     assert_eq!(report["returns"].as_array().map(Vec::len), Some(2));
     assert_eq!(report["step"], 300);
     assert!(report["mean_return"].as_f64().is_some_and(f64::is_finite));
+
+    // The folder holds a run now: training into it again is refused unless --force.
+    let args = ["train", "--env", "mountain-car", "--algo", "beta-vmbpo", "--steps", "300"];
+    let (config_s, out_s) = (config.to_str().expect("utf-8"), checkpoint.to_str().expect("utf-8"));
+    assert_clean_failure(&[&args[..], &["--config", config_s, "--out", out_s]].concat(), "--force");
+    let forced = riskmdp(&[&args[..], &["--config", config_s, "--out", out_s, "--force"]].concat());
+    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
 }
 
 #[test]
@@ -73,6 +80,15 @@ fn bad_input_is_one_error_line() {
         assert_clean_failure(&[&base[..], &extra[..]].concat(), needle);
     }
     assert_clean_failure(&["train", "--env", "pendulum", "--algo", "sac", "--steps", "0"], "--steps");
+    // Inside the paper's 5000-step warm-up nothing is trained.
+    assert_clean_failure(&base, "warm-up");
+    // A run that would train or evaluate nothing.
+    for field in ["eval_episodes", "updates_per_step", "rollouts"] {
+        let zero = dir.join(format!("{field}.json"));
+        std::fs::write(&zero, format!("{{ \"{field}\": 0 }}")).expect("written");
+        let steps = ["train", "--env", "mountain-car", "--algo", "sac", "--steps", "6000"];
+        assert_clean_failure(&[&steps[..], &["--config", zero.to_str().expect("utf-8")]].concat(), field);
+    }
     assert_clean_failure(&["evaluate", "/no/such/checkpoint"], "no such checkpoint");
     assert_clean_failure(&["evaluate", dir.to_str().expect("utf-8")], "checkpoint");
 }

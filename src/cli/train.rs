@@ -9,7 +9,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::table::{num, table};
 use riskmdp::continuous::config::TrainConfig;
-use riskmdp::continuous::train::{Algo, EnvKind, EvalRecord, Evaluation, TrainReport, evaluate, train};
+use riskmdp::continuous::train::{
+    Algo, CHECKPOINT_META, CHECKPOINT_TENSORS, EnvKind, EvalRecord, Evaluation, LOG_FILE, TrainReport, evaluate, train,
+};
 
 /// Train a continuous learner (Algorithm 1 with networks); evaluate it in the real environment.
 #[derive(Args)]
@@ -33,9 +35,13 @@ pub struct TrainArgs {
     /// defaults.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Folder for `config.json`, the JSON-lines log `log.jsonl` and the checkpoint.
+    /// Folder for `config.json`, the JSON-lines log `log.jsonl` and the checkpoint; one that
+    /// already holds a run is refused unless `--force`.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the run already in `--out`.
+    #[arg(long)]
+    force: bool,
     /// Threads for the tensor work (1 was measured fastest on two cores).
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -91,9 +97,22 @@ pub fn run_train(args: TrainArgs) -> Result<String, String> {
     let env = EnvKind::from_name(&args.env).map_err(|e| e.to_string())?;
     let algo = Algo::from_name(&args.algo).map_err(|e| e.to_string())?;
     let config = config(&args).map_err(|e| e.to_string())?;
-    if args.steps == 0 || args.threads == 0 {
-        let name = if args.steps == 0 { "--steps" } else { "--threads" };
-        return Err(format!("{name}: must be at least 1"));
+    if args.threads == 0 {
+        return Err("--threads: must be at least 1".into());
+    }
+    // A run that ends inside the warm-up of random actions trains nothing and logs returns of
+    // random play.
+    if args.steps <= config.warmup_steps {
+        return Err(format!(
+            "--steps: {} is not more than the warm-up of {} random steps (warmup_steps): nothing would be trained",
+            args.steps, config.warmup_steps
+        ));
+    }
+    if let Some(out) = args.out.as_ref().filter(|_| !args.force) {
+        let holds_run = [CHECKPOINT_META, CHECKPOINT_TENSORS, LOG_FILE].iter().any(|f| out.join(f).exists());
+        if holds_run {
+            return Err(format!("--out: {} already holds a run; pass --force to replace it", out.display()));
+        }
     }
     // candle's matmul takes its thread count from RAYON_NUM_THREADS on every call; its other
     // work runs on the rayon pool installed below.

@@ -279,6 +279,9 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |name: &str, message: String| Err(Error::InvalidParameter { name: name.into(), message });
         for (name, n) in [
+            ("eval_episodes", self.eval_episodes),
+            ("updates_per_step", self.updates_per_step),
+            ("rollouts", self.rollouts),
             ("warmup_action_repeat", self.warmup_action_repeat),
             ("eval_every", self.eval_every),
             ("model_every", self.model_every),
