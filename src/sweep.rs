@@ -8,7 +8,7 @@
 //! with the same action at both ends. [`sweep`] and [`every_switch`] rule both out with a
 //! certificate that rests on two facts about the certainty equivalent C_a(β) = β·Q*_β(s,a) of
 //! every action (both follow from the backups by induction on the value-iteration iterates,
-//! and `riskmdp verify` checks them on random models):
+//! the first checked by `riskmdp verify`, both indirectly by `tests/sweep_every_switch.rs`):
 //!
 //! ```text
 //! C_a(β) is non-increasing in β    (β·log E exp(X/β) falls as β grows: its derivative is −KL ≤ 0)
