@@ -239,6 +239,16 @@ pub(crate) fn every_sign_change<E>(
     Ok(out)
 }
 
+/// Whether a piece with these end values may hold a sign change: its ends differ in sign, one
+/// is an exact zero, or |f| at its ends is no larger than its change across it (a pair of sign
+/// changes may hide inside: [`every_sign_change`] halves it).
+pub(crate) fn worth_searching(f_lo: f64, f_hi: f64) -> bool {
+    f_lo == 0.0
+        || f_hi == 0.0
+        || f_lo.is_sign_positive() != f_hi.is_sign_positive()
+        || f_lo.abs().min(f_hi.abs()) <= (f_hi - f_lo).abs()
+}
+
 /// [`every_sign_change`] on one piece; exact zeros at its ends are the caller's.
 fn piece<E>(
     f: &mut impl FnMut(f64) -> Result<f64, E>,
@@ -283,7 +293,7 @@ fn piece<E>(
         }
         return Ok(());
     }
-    let suspect = f_lo.abs().min(f_hi.abs()) <= (f_hi - f_lo).abs();
+    let suspect = worth_searching(f_lo, f_hi);
     let mid = (0.5 * (lo.ln() + hi.ln())).exp();
     if depth == 0 || !suspect || !(lo < mid && mid < hi) {
         return Ok(());

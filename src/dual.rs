@@ -17,7 +17,7 @@
 use ndarray::Axis;
 use serde::Serialize;
 
-use crate::bisection::{Width, every_sign_change};
+use crate::bisection::{Width, every_sign_change, worth_searching};
 use crate::error::{Error, Result};
 use crate::losses::{BetaUpdate, dual_step};
 use crate::mdp::TabularMdp;
@@ -238,8 +238,9 @@ pub struct RootScan {
 /// `[beta_min, beta_max]`.
 ///
 /// KL_β can jump only where the greedy policy switches (its occupancy changes; the posterior
-/// dynamics move continuously), so the scan first locates every greedy switch of every
-/// non-terminal state in the range ([`every_switch`], certified),
+/// dynamics move continuously), so in every grid cell where KL_β − ε changes sign or is small
+/// against its change (the cells the root search looks into) the scan first locates every
+/// greedy switch of every non-terminal state ([`every_switch`], certified),
 /// and looks at KL_β just below and just above each (1e-10 relative away). Between those
 /// points KL_β is continuous: every sign change of KL_β − ε is bisected in log β to 1e-13
 /// relative, and the search goes on in the rest of the piece. A sign change across a switch
@@ -295,13 +296,16 @@ pub fn kl_roots(
     let mut f = |beta: f64| -> Result<f64> { Ok(kl_at(mdp, Beta::new(beta)?, weights, options)? - epsilon) };
     // Keep KL_β itself for the curve: (KL − ε) + ε would round tiny KLs to a few digits.
     let kls = grid.iter().map(|&b| kl_at(mdp, Beta::new(b)?, weights, options)).collect::<Result<Vec<_>>>()?;
+    // The switches are needed only in the cells the root search looks into: a scan of every
+    // state's switches costs many solves per switch, far more than KL_β on the grid.
     let nonterminal: Vec<usize> = (0..mdp.n_states()).filter(|&s| !mdp.is_terminal(s)).collect();
-    let mut switches: Vec<f64> = every_switch(mdp, &nonterminal, &grid, options)?
-        .switches
-        .iter()
-        .map(|s| s.switch.beta)
-        .filter(|&b| beta_min < b && b < beta_max)
-        .collect();
+    let mut switches = Vec::new();
+    for (i, cell) in grid.windows(2).enumerate() {
+        if worth_searching(kls[i] - epsilon, kls[i + 1] - epsilon) {
+            let scan = every_switch(mdp, &nonterminal, cell, options)?;
+            switches.extend(scan.switches.iter().map(|s| s.switch.beta).filter(|&b| cell[0] < b && b < cell[1]));
+        }
+    }
     switches.dedup_by(|x, y| x.to_bits() == y.to_bits());
     // Continuous pieces: the grid, cut just below and just above every switch.
     let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::mdp::TabularMdp;
 use crate::operators::posterior_row;
 use crate::risk::Beta;
-use crate::solve::policy_improvement::greedy_in_row;
+use crate::solve::policy_improvement::{greedy_in_row, tie_margin};
 use crate::solve::{Method, Solution, SolveOptions, greedy_actions, solve_optimal};
 use crate::tolerance;
 
@@ -250,13 +250,19 @@ pub fn sweep_point(mdp: &TabularMdp, state: usize, beta: f64, options: SolveOpti
 /// # Ok::<(), riskmdp::Error>(())
 /// ```
 pub fn sweep(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions) -> Result<Sweep> {
+    let switches = one_state(mdp, state, grid, options, Search::Every)?;
+    let points = grid.iter().map(|&b| sweep_point(mdp, state, b, options)).collect::<Result<Vec<_>>>()?;
+    Ok(Sweep { points, ..switches })
+}
+
+/// The switches of one state as a [`Sweep`] without its points.
+fn one_state(mdp: &TabularMdp, state: usize, grid: &[f64], options: SolveOptions, search: Search) -> Result<Sweep> {
     check_state(mdp, state)?;
     check_grid(grid)?;
-    let points = grid.iter().map(|&b| sweep_point(mdp, state, b, options)).collect::<Result<Vec<_>>>()?;
-    let scan = Scanner::new(mdp, vec![state], options, Search::Every).run(grid)?;
+    let scan = Scanner::new(mdp, vec![state], options, search).run(grid)?;
     Ok(Sweep {
         state,
-        points,
+        points: Vec::new(),
         switches: scan.switches.into_iter().map(|s| s.switch).collect(),
         unresolved: scan.unresolved,
     })
@@ -275,15 +281,7 @@ pub fn planted_one_switch_per_cell(
     grid: &[f64],
     options: SolveOptions,
 ) -> Result<Sweep> {
-    check_state(mdp, state)?;
-    check_grid(grid)?;
-    let scan = Scanner::new(mdp, vec![state], options, Search::OneSwitchPerCell).run(grid)?;
-    Ok(Sweep {
-        state,
-        points: Vec::new(),
-        switches: scan.switches.into_iter().map(|s| s.switch).collect(),
-        unresolved: scan.unresolved,
-    })
+    one_state(mdp, state, grid, options, Search::OneSwitchPerCell)
 }
 
 /// Every greedy switch of every state in `states` over the range of `grid` (ascending), as in
@@ -439,9 +437,10 @@ impl<'a> Scanner<'a> {
         for &s in &self.states {
             let row = q0.row(s).to_vec();
             greedy.push(greedy_in_row(&row));
-            let scale = row.iter().filter(|x| x.is_finite()).fold(0.0f64, |m, x| m.max(x.abs()));
-            margin.push(beta * tolerance::TIE * scale);
-            largest = largest.max(beta * scale);
+            // The greedy choice's own margin (TIE·max|Q|), in reward units.
+            let tie = tie_margin(&row);
+            margin.push(beta * tie);
+            largest = largest.max(beta * tie / tolerance::TIE);
             c.extend(row.iter().map(|q| beta * q));
         }
         if !c.iter().all(|x| x.is_finite()) {

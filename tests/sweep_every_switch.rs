@@ -111,6 +111,21 @@ fn best(gambles: &[Gamble], beta: f64) -> (usize, f64) {
     (a, c[a] - second)
 }
 
+/// Bisection in ln β to 1e-13 relative, written out here so that the oracle does not share the
+/// crate's: `below(β)` holds at `lo` and not at `hi`; the final bracket `(lo, hi)` in ln β.
+fn bisect(lo: f64, hi: f64, below: impl Fn(f64) -> bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (lo.ln(), hi.ln());
+    while hi - lo > 1e-13 * lo.abs().max(1.0) {
+        let mid = 0.5 * (lo + hi);
+        if below(mid.exp()) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo, hi)
+}
+
 /// Every switch of the closed-form greedy action on the dense grid, bisected (ln β, 1e-13).
 fn brute_switches(gambles: &[Gamble]) -> Vec<Switch> {
     let grid = log_grid(RANGE.0, RANGE.1, DENSE).expect("valid range");
@@ -120,17 +135,8 @@ fn brute_switches(gambles: &[Gamble]) -> Vec<Switch> {
         if from == to {
             continue;
         }
-        let (mut lo, mut hi) = (w[0].ln(), w[1].ln());
-        let mut above = to;
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            let g = best(gambles, mid.exp()).0;
-            if g == from {
-                lo = mid;
-            } else {
-                (hi, above) = (mid, g);
-            }
-        }
+        let (lo, hi) = bisect(w[0], w[1], |beta| best(gambles, beta).0 == from);
+        let above = if hi.to_bits() == w[1].ln().to_bits() { to } else { best(gambles, hi.exp()).0 };
         out.push(Switch { beta: (0.5 * (lo + hi)).exp(), from, to: above });
     }
     out
@@ -242,15 +248,7 @@ fn brute_roots(gambles: &[Gamble], epsilon: f64) -> Vec<(f64, bool)> {
         if (fa > 0.0) == (fb > 0.0) {
             continue;
         }
-        let (mut lo, mut hi) = (w[0].ln(), w[1].ln());
-        while hi - lo > 1e-13 * lo.abs().max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            if (f(mid.exp()) > 0.0) == (fa > 0.0) {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
+        let (lo, hi) = bisect(w[0], w[1], |beta| (f(beta) > 0.0) == (fa > 0.0));
         let jump = best(gambles, lo.exp()).0 != best(gambles, hi.exp()).0;
         out.push(((0.5 * (lo + hi)).exp(), jump));
     }

@@ -11,7 +11,7 @@ use crate::mdp::TabularMdp;
 pub const MAX_DRAWN_CELLS: usize = 2_500;
 
 /// The cells of a grid model, by role (states `cols·row + col`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GridLayout {
     /// Rows (drawn top to bottom).
     pub rows: usize,

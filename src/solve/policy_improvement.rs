@@ -16,7 +16,7 @@ use crate::tolerance;
 
 /// TIE · max |Q(s,·)| over the finite entries: an action worth −∞ must not make every other
 /// action a tie of the best.
-fn tie_margin(row: &[f64]) -> f64 {
+pub(crate) fn tie_margin(row: &[f64]) -> f64 {
     tolerance::TIE * row.iter().filter(|x| x.is_finite()).fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE)
 }
 

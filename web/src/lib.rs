@@ -150,24 +150,7 @@ pub struct ModelInfo {
     /// The initial state, if ρ is a point mass.
     pub initial_state: Option<usize>,
     /// The grid, if the model declares one the page can draw.
-    pub layout: Option<LayoutInfo>,
-}
-
-/// [`GridLayout`] as JSON.
-#[derive(Debug, Serialize)]
-pub struct LayoutInfo {
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-    /// The start cell.
-    pub start: Option<usize>,
-    /// Goal cells.
-    pub goals: Vec<usize>,
-    /// Wall cells.
-    pub walls: Vec<usize>,
-    /// Hazard (cliff) cells.
-    pub hazards: Vec<usize>,
+    pub layout: Option<GridLayout>,
 }
 
 /// What the page shows of a model.
@@ -180,14 +163,7 @@ pub fn info(mdp: &TabularMdp, layout: Option<&GridLayout>) -> ModelInfo {
         gamma: mdp.gamma(),
         horizon: mdp.horizon(),
         initial_state: mdp.initial_state(),
-        layout: layout.map(|l| LayoutInfo {
-            rows: l.rows,
-            cols: l.cols,
-            start: l.start,
-            goals: l.goals.clone(),
-            walls: l.walls.clone(),
-            hazards: l.hazards.clone(),
-        }),
+        layout: layout.cloned(),
     }
 }
 
