@@ -306,3 +306,30 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(stderr.is_empty(), "{stderr}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A persistent tie the sweep cannot certify is printed, not hidden. Action `a` pays 2 or 0
+/// (½ each), action `b` pays 1 now and then 1 or −1 (½ each): the same gamble shifted, so
+/// C_a(β) = C_b(β) = 1 + β·ln cosh(1/β) at every β, computed two ways (rounding apart). `a`
+/// wins every tie (the lower index); that `b` never gets ahead by more than the tie margin
+/// inside an interval cannot be proved from the values at its ends, so the sweep says so.
+#[test]
+fn sweep_prints_the_intervals_where_it_cannot_exclude_a_hidden_switch() {
+    let model = r#"{ "name": "shifted-gamble", "states": ["D", "a2", "a0", "b1", "bm1", "T"],
+        "actions": ["a", "b"], "gamma": 1.0, "terminal": [false, false, false, false, false, true],
+        "transitions": [
+          [[0, 0.5, 0.5, 0, 0, 0], [0, 0, 0, 0.5, 0.5, 0]],
+          [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]], [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]],
+          [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]], [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]],
+          [[0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 1]] ],
+        "rewards": [[0, 1], [2, 2], [0, 0], [1, 1], [-1, -1], [0, 0]] }"#;
+    let path = temp_file("shifted-gamble.json", model);
+    let path = path.to_str().expect("UTF-8 path");
+    let out = riskmdp(&["sweep", path, "--beta-min", "0.5", "--beta-max", "50", "--points", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cannot exclude a hidden switch from `a` to `b` and back"), "{text}");
+    let report = json_of(&["sweep", path, "--beta-min", "0.5", "--beta-max", "50", "--points", "5", "--json"]);
+    let unresolved = report["unresolved"].as_array().expect("a list");
+    assert!(!unresolved.is_empty() && report["switches"].as_array().is_some_and(Vec::is_empty), "{report}");
+    assert_eq!((unresolved[0]["greedy"].as_u64(), unresolved[0]["rival"].as_u64()), (Some(0), Some(1)));
+}
