@@ -18,9 +18,9 @@ out=${1:-web/dist/riskmdp-course.html}
 # No absolute path of this machine may end up in the module.
 registry=${CARGO_HOME:-$HOME/.cargo}/registry/src
 export RUSTFLAGS="--remap-path-prefix=$root=/riskmdp --remap-path-prefix=$registry=/cargo-registry"
-cargo build --quiet --manifest-path web/Cargo.toml --lib --release \
+cargo build --quiet --manifest-path web/Cargo.toml --lib --profile wasm \
   --target wasm32-unknown-unknown --target-dir target/web
-wasm=target/web/wasm32-unknown-unknown/release/riskmdp_web.wasm
+wasm=target/web/wasm32-unknown-unknown/wasm/riskmdp_web.wasm
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 generator="riskmdp $version; $(rustc --version | cut -d' ' -f1-2)"

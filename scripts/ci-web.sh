@@ -21,7 +21,7 @@ fi
 npm ci --prefix web --no-audit --no-fund --loglevel=error
 
 # The export layer: formatting, lints and docs for the wasm target, its unit tests on the host.
-# (Not --locked: a dependency the root crate gains is added to web/Cargo.lock, to be committed.)
+# (It shares the root workspace's Cargo.lock.)
 cargo fmt --check --manifest-path web/Cargo.toml
 cargo clippy --quiet --manifest-path web/Cargo.toml --target wasm32-unknown-unknown --target-dir target/web -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --manifest-path web/Cargo.toml --target wasm32-unknown-unknown \
