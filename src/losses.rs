@@ -27,7 +27,8 @@
 
 use std::ops::{Add, Mul, Neg, Sub};
 
-/// The operations the losses use, and nothing more: exp, ln, clamp, square, mean, arithmetic.
+/// The operations the losses use, and nothing more: exp, ln, clamp, square, mean, arithmetic
+/// (with constants through [`Numeric::scale`] and [`Numeric::offset`]).
 ///
 /// For `f64`, [`Numeric::mean`] is the identity (a batch of one sample). A batched type (a
 /// tensor) applies every operation elementwise and reduces in [`Numeric::mean`]. Scalar
@@ -47,6 +48,8 @@ pub trait Numeric:
     fn mean(&self) -> Self;
     /// Multiplication by a constant.
     fn scale(&self, k: f64) -> Self;
+    /// Addition of a constant.
+    fn offset(&self, k: f64) -> Self;
 }
 
 impl Numeric for f64 {
@@ -67,6 +70,9 @@ impl Numeric for f64 {
     }
     fn scale(&self, k: f64) -> Self {
         self * k
+    }
+    fn offset(&self, k: f64) -> Self {
+        self + k
     }
 }
 
@@ -266,6 +272,25 @@ pub fn prior_policy_loss<T: Numeric>(log_pi: T) -> T {
 /// ```
 pub fn dual_loss<T: Numeric>(beta: T, kl: T, epsilon: f64) -> T {
     (beta.scale(epsilon) - beta * kl).mean()
+}
+
+/// KL divergence between two Gaussians, per coordinate, in nats: the KL of Eq. (9) between a
+/// member of the variational dynamics and one of the prior (diagonal covariances: the caller
+/// sums over the coordinates of s′).
+///
+/// # Formula
+///
+/// ```text
+/// KL( N(μ_q, σ_q²) ‖ N(μ_p, σ_p²) ) = ½·( log σ_p² − log σ_q² + (σ_q² + (μ_q − μ_p)²)/σ_p² − 1 )
+/// ```
+///
+/// Arguments are the means and the **log-variances** (what the ensembles predict), so no
+/// division is needed: `(σ_q² + (μ_q − μ_p)²)/σ_p² = exp(lv_q − lv_p) + (μ_q − μ_p)²·exp(−lv_p)`.
+/// Zero when the two are equal; at least 0 otherwise (up to rounding).
+pub fn gaussian_kl<T: Numeric>(mean_q: T, log_var_q: T, mean_p: T, log_var_p: T) -> T {
+    let variance_ratio = (log_var_q.clone() - log_var_p.clone()).exp();
+    let shift = (mean_q - mean_p).square() * (-log_var_p.clone()).exp();
+    (log_var_p - log_var_q + variance_ratio + shift).offset(-1.0).scale(0.5)
 }
 
 /// How [`dual_step`] moves β.

@@ -74,10 +74,12 @@ enum Case {
     PriorPolicy,
     /// Eq. 9: `(β scalar, KL)`.
     Dual,
+    /// Eq. 9's KL of two Gaussians, elementwise: `(μ_q, log σ_q², μ_p, log σ_p²)`.
+    GaussianKl,
 }
 
 impl Case {
-    const ALL: [Case; 10] = [
+    const ALL: [Case; 11] = [
         Case::PriorNll,
         Case::LogWeight,
         Case::VariationalDynamics,
@@ -88,6 +90,7 @@ impl Case {
         Case::VariationalPolicy,
         Case::PriorPolicy,
         Case::Dual,
+        Case::GaussianKl,
     ];
 
     fn inputs(self) -> Vec<Input> {
@@ -106,6 +109,7 @@ impl Case {
             Case::CriticFromParts => vec![value, value, value, Column(-2.0, 2.0)],
             Case::VariationalPolicy => vec![log_prob, value, log_prob],
             Case::Dual => vec![Scalar(0.5, 5.0), Column(0.0, 1.0)],
+            Case::GaussianKl => vec![Column(-2.0, 2.0), Column(-3.0, 1.0), Column(-2.0, 2.0), Column(-3.0, 1.0)],
         }
     }
 
@@ -126,6 +130,7 @@ impl Case {
             Case::VariationalPolicy => losses::variational_policy_loss(x(0), x(1), x(2)),
             Case::PriorPolicy => losses::prior_policy_loss(x(0)),
             Case::Dual => losses::dual_loss(x(0), x(1), EPSILON),
+            Case::GaussianKl => losses::gaussian_kl(x(0), x(1), x(2), x(3)),
         }
     }
 
@@ -429,6 +434,9 @@ impl Numeric for Planted {
             Bug::ScaleDetaches => self.with(Batch::new(self.tensor().detach()).scale(k)),
             _ => self.with(self.0.scale(k)),
         }
+    }
+    fn offset(&self, k: f64) -> Self {
+        self.with(self.0.offset(k))
     }
 }
 

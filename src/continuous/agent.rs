@@ -32,7 +32,7 @@ use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_va
 use super::optim::FusedAdam;
 use super::tensor::Batch;
 use crate::losses::{
-    critic_loss, critic_target, next_value, q_nats, sac_critic_target, sac_policy_loss, td_error,
+    Numeric, critic_loss, critic_target, next_value, q_nats, sac_critic_target, sac_policy_loss, td_error,
     variational_policy_loss,
 };
 
@@ -62,6 +62,70 @@ pub struct UpdateStats {
     pub critic_loss: f64,
     /// Actor loss.
     pub actor_loss: f64,
+}
+
+/// The terms of the actor loss (Eq. 13) at the current parameters, on one minibatch: what β and
+/// the prior policy contribute to the actor's step. A diagnostic; it changes nothing.
+///
+/// With a ∼ q_ω reparameterised, `∇_ω E[log q_ω(a|s) − log π_κ(a|s)]` has a *pathwise* part
+/// through a, which cancels exactly while κ = ω, and a *score* part `E[∇_ω log q_ω(a|s)]` at
+/// fixed a, whose expectation is 0. So right after κ ← ω the prior term pushes only noise:
+/// `prior_grad_signal` measures how much of its gradient is signal, and `entropy_grad` is the
+/// gradient of the entropy term SAC keeps. Norms and values are means over the draws.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ActorTerms {
+    /// `E[log q_ω(a|s) − log π_κ(a|s)]`, nats: the prior term's value (0 while κ = ω).
+    pub prior_term: f64,
+    /// `E[−log q_ω(a|s)]`, nats: the policy's entropy (of the squashed action).
+    pub entropy: f64,
+    /// `‖∇_ω E[log q_ω(a|s) − log π_κ(a|s)]‖`: the gradient of the prior term.
+    pub prior_grad: f64,
+    /// `‖∇_ω E[log q_ω(a|s)]‖`: the gradient of the entropy term alone.
+    pub entropy_grad: f64,
+    /// `‖∇_ω E[Q₂′(s,a)/β]‖`: the gradient of the value term (it scales as 1/β; Adam's step
+    /// does not, being invariant to the scale of the whole loss).
+    pub value_grad: f64,
+    /// The share of the prior term's gradient that is signal, `‖E g‖² / E‖g‖²` over the action
+    /// noise on fixed states, estimated without bias from [`ACTOR_TERM_DRAWS`] draws: about 0
+    /// for a zero-mean gradient (noise), 1 for one the noise does not move.
+    pub prior_grad_signal: f64,
+    /// The same share for the value term's gradient.
+    pub value_grad_signal: f64,
+}
+
+/// Independent draws of the action noise behind each [`ActorTerms`] (the norms are their means).
+pub const ACTOR_TERM_DRAWS: usize = 8;
+
+fn norm(x: &[f32]) -> f64 {
+    x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt()
+}
+
+/// Running sums for `‖E g‖² / E‖g‖²` from N draws g_i: with ḡ their mean and m the mean of
+/// ‖g_i‖², `E‖ḡ‖² = ‖E g‖² + (E‖g‖² − ‖E g‖²)/N`, so `(N·‖ḡ‖² − m) / ((N − 1)·m)` is the share.
+#[derive(Default)]
+struct GradientSignal {
+    sum: Vec<f64>,
+    squared_norms: f64,
+    draws: usize,
+}
+
+impl GradientSignal {
+    fn add(&mut self, g: &[f32]) {
+        self.sum.resize(g.len(), 0.0);
+        self.sum.iter_mut().zip(g).for_each(|(s, &x)| *s += f64::from(x));
+        self.squared_norms += norm(g).powi(2);
+        self.draws += 1;
+    }
+
+    fn share(&self) -> f64 {
+        let n = self.draws as f64;
+        let mean_squared = self.squared_norms / n;
+        if self.draws < 2 || mean_squared == 0.0 {
+            return 0.0;
+        }
+        let mean_norm_squared = self.sum.iter().map(|s| (s / n).powi(2)).sum::<f64>();
+        (n * mean_norm_squared - mean_squared) / ((n - 1.0) * mean_squared)
+    }
 }
 
 /// Actor, prior policy, twin critics, target critics and their optimisers.
@@ -281,6 +345,59 @@ impl Agent {
             critic_loss: f64::from(loss_c.to_scalar::<f32>()?),
             actor_loss: f64::from(loss_a.to_scalar::<f32>()?),
         })
+    }
+
+    /// The terms of the actor loss on the observations `obs` (B, O) at this β (see
+    /// [`ActorTerms`]); draws [`ACTOR_TERM_DRAWS`] sets of action noise from `rng`. Takes no
+    /// step.
+    ///
+    /// # Errors
+    /// Shapes that do not match, or a candle error.
+    pub fn actor_terms(&self, obs: &Tensor, beta: f64, rng: &mut impl Rng) -> Result<ActorTerms> {
+        let b = obs.dim(0)?;
+        // (value of the prior term, entropy, ∇ prior term, ∇ entropy term, ∇ value term) for one draw.
+        let draw = |noise: Tensor| -> Result<(f64, f64, [Vec<f32>; 3])> {
+            let sample = self.actor.sample(obs, &noise)?;
+            let log_q = sample.log_prob.mean_all()?;
+            let log_pi = self.prior.log_prob(obs, &sample.action)?.mean_all()?;
+            let value = q_nats(Batch::new(self.target.min(obs, &sample.action)?), beta).mean().into_tensor()?;
+            let prior_term = (&log_q - &log_pi)?;
+            Ok((
+                f64::from(prior_term.to_scalar::<f32>()?),
+                -f64::from(log_q.to_scalar::<f32>()?),
+                [self.actor_gradient(&prior_term)?, self.actor_gradient(&log_q)?, self.actor_gradient(&value)?],
+            ))
+        };
+        let mut terms = ActorTerms::default();
+        let mut signal = [GradientSignal::default(), GradientSignal::default()];
+        for _ in 0..ACTOR_TERM_DRAWS {
+            let (prior_term, entropy, [prior, entropy_g, value]) = draw(standard_normal(rng, &[b, self.action_dim])?)?;
+            let n = ACTOR_TERM_DRAWS as f64;
+            terms.prior_term += prior_term / n;
+            terms.entropy += entropy / n;
+            terms.prior_grad += norm(&prior) / n;
+            terms.entropy_grad += norm(&entropy_g) / n;
+            terms.value_grad += norm(&value) / n;
+            signal[0].add(&prior);
+            signal[1].add(&value);
+        }
+        terms.prior_grad_signal = signal[0].share();
+        terms.value_grad_signal = signal[1].share();
+        Ok(terms)
+    }
+
+    /// `∇_ω loss` over every variable of q_ω, flattened in name order (zeros where the loss
+    /// does not depend on a variable).
+    fn actor_gradient(&self, loss: &Tensor) -> Result<Vec<f32>> {
+        let grads = loss.backward()?;
+        let mut out = Vec::new();
+        for (_, var) in sorted_vars(&self.actor_vars) {
+            match grads.get(var.as_tensor()) {
+                Some(g) => out.extend(g.flatten_all()?.to_vec1::<f32>()?),
+                None => out.extend(std::iter::repeat_n(0.0, var.elem_count())),
+            }
+        }
+        Ok(out)
     }
 
     /// Actions of the deterministic actor for a batch of observations (B, O): (B, A).

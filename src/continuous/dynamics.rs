@@ -24,8 +24,27 @@
 //! r ∼ p_θ(·|s,a),  log q/p = log q_φ(s'|s,a) − log p_θ(s'|s,a)  (mixtures over the elites)
 //! ```
 //!
-//! The mean of `log q/p` over the rollouts is the Monte-Carlo KL(q ‖ p) of the dual (Eq. 9).
 //! MBPO rolls out p_θ alone (reward and next state from the same draw) and stores log q/p = 0.
+//!
+//! # The KL the dual sees (Eq. 9)
+//!
+//! Eq. 9 constrains KL(q(s'|s,a) ‖ p(s'|s,a)) per transition, in nats; it is measured on the
+//! first step of the rollouts (s ∼ D_env, a ∼ q_ω), over the next-state coordinates (the
+//! reward comes from p_θ in both). Each member of each ensemble is a diagonal Gaussian, whose
+//! KL has a closed form ([`crate::losses::gaussian_kl`]); an ensemble is a uniform mixture of
+//! its elites, and the KL of two mixtures has none. The dual therefore sees the KL of the
+//! **paired members**,
+//!
+//! ```text
+//! KL(s,a) = (1/K)·Σ_{k ∈ elites(q_φ)} Σ_d KL( N(μ_{q,k,d}, σ²_{q,k,d}) ‖ N(μ_{p,k,d}, σ²_{p,k,d}) )
+//! ```
+//!
+//! member k of q_φ against member k of p_θ (q_φ's member k starts each fit from p_θ's member k
+//! with `variational_warm_start`). It is exact for the model "draw a member k, then s' from it"
+//! in both (the KL of the joint over (k, s')), and by the joint convexity of the KL it bounds the
+//! KL of the two mixtures over the same members from above, so the constraint it enforces is
+//! at least as tight as Eq. 8's. The Monte-Carlo KL of the mixtures themselves, the mean of
+//! `log q/p` at the same (s, a), is logged beside it (`kl_monte_carlo`).
 
 use candle_core::{D, Device, Result, Tensor};
 use candle_nn::VarMap;
@@ -36,7 +55,7 @@ use super::config::TrainConfig;
 use super::nets::{Activation, Ensemble, GaussianActor, gaussian_log_density, sorted_vars, standard_normal};
 use super::optim::FusedAdam;
 use super::tensor::Batch;
-use crate::losses::{prior_dynamics_nll, variational_dynamics_loss};
+use crate::losses::{gaussian_kl, prior_dynamics_nll, variational_dynamics_loss};
 
 /// Weight of the penalty on the learnt log-variance bounds (the public MBPO code's 0.01).
 const LOG_VAR_BOUND_PENALTY: f64 = 0.01;
@@ -259,6 +278,32 @@ impl DynamicsModel {
         per_member.index_select(&ids, 0)?.log_sum_exp(0)?.affine(1.0, -(self.elites.len() as f64).ln())
     }
 
+    /// The KL the dual sees (see the [module docs](self)), per sample, shape (B): this model
+    /// (q_φ) against `prior` (p_θ), member k against member k over this model's elites, summed
+    /// over the next-state coordinates in closed form ([`gaussian_kl`]).
+    ///
+    /// # Errors
+    /// Models of different sizes, or shapes that do not match.
+    pub fn kl_from(&self, prior: &DynamicsModel, obs: &Tensor, action: &Tensor) -> Result<Tensor> {
+        if prior.members != self.members || prior.obs_dim != self.obs_dim {
+            candle_core::bail!("KL of a {}-member model from a {}-member one", self.members, prior.members)
+        }
+        let (mean_q, log_var_q) = self.predict(obs, action)?;
+        let (mean_p, log_var_p) = prior.predict(obs, action)?;
+        let ids = Tensor::from_vec(
+            self.elites.iter().map(|&e| e as u32).collect::<Vec<_>>(),
+            self.elites.len(),
+            &Device::Cpu,
+        )?;
+        let next_state = |t: &Tensor| {
+            Ok::<_, candle_core::Error>(Batch::new(t.narrow(2, 1, self.obs_dim)?.contiguous()?.index_select(&ids, 0)?))
+        };
+        let per_coordinate =
+            gaussian_kl(next_state(&mean_q)?, next_state(&log_var_q)?, next_state(&mean_p)?, next_state(&log_var_p)?)
+                .into_tensor()?;
+        per_coordinate.sum(2)?.mean(0)
+    }
+
     /// One model fit on all of `data` (see the [module docs](self)).
     ///
     /// # Errors
@@ -427,8 +472,18 @@ pub struct RolloutModels<'a> {
     pub prior: Option<&'a DynamicsModel>,
 }
 
+/// The KL of q_φ from p_θ measured on the first step of a batch of rollouts (0 for MBPO).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct RolloutKl {
+    /// The KL the dual sees: paired members in closed form ([`DynamicsModel::kl_from`]), mean
+    /// over the rollouts, nats.
+    pub closed_form: f64,
+    /// The Monte-Carlo KL of the elite mixtures: the mean of `log q/p` of the drawn next states.
+    pub monte_carlo: f64,
+}
+
 /// Model rollouts of Algorithm 1 into `model_buffer` (see the [module docs](self)); returns the
-/// mean log q/p of the first steps, the Monte-Carlo KL(q ‖ p) (0 for MBPO).
+/// KL of q_φ from p_θ on their first steps.
 ///
 /// # Errors
 /// An empty `start` buffer, or a candle error.
@@ -442,9 +497,9 @@ pub fn rollout(
     length: usize,
     model_buffer: &mut ReplayBuffer,
     rng: &mut impl Rng,
-) -> Result<f64> {
+) -> Result<RolloutKl> {
     let (o, a) = (start.obs_dim(), start.action_dim());
-    let (mut kl_sum, mut kl_count) = (0.0, 0usize);
+    let (mut kl_sum, mut mc_sum, mut kl_count) = (0.0, 0.0, 0usize);
     let mut done = 0;
     while done < rollouts {
         let b = (rollouts - done).min(ROLLOUT_CHUNK);
@@ -460,6 +515,10 @@ pub fn rollout(
             let action = actor.sample(&s, &standard_normal(rng, &[rows, a])?)?.action;
             let (next, reward, log_ratio) = match models.prior {
                 Some(prior) => {
+                    if step == 0 {
+                        let kl = models.next_state.kl_from(prior, &s, &action)?;
+                        kl_sum += kl.to_vec1::<f32>()?.iter().map(|&x| f64::from(x)).sum::<f64>();
+                    }
                     let (next, _) = models.next_state.sample(&s, &action, rng)?;
                     let (_, reward) = prior.sample(&s, &action, rng)?;
                     let ratio = (models.next_state.log_density_next(&s, &action, &next)?
@@ -476,7 +535,7 @@ pub fn rollout(
             let reward: Vec<f32> = reward.to_vec1()?;
             let log_ratio: Vec<f32> = log_ratio.to_vec1()?;
             if step == 0 {
-                kl_sum += log_ratio.iter().map(|&x| f64::from(x)).sum::<f64>();
+                mc_sum += log_ratio.iter().map(|&x| f64::from(x)).sum::<f64>();
                 kl_count += rows;
             }
             let mut kept = Vec::with_capacity(obs.len());
@@ -498,5 +557,6 @@ pub fn rollout(
             obs = kept;
         }
     }
-    Ok(if kl_count == 0 { 0.0 } else { kl_sum / kl_count as f64 })
+    let mean = |sum: f64| if kl_count == 0 { 0.0 } else { sum / kl_count as f64 };
+    Ok(RolloutKl { closed_form: mean(kl_sum), monte_carlo: mean(mc_sum) })
 }

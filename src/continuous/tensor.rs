@@ -148,4 +148,7 @@ impl Numeric for Batch {
     fn scale(&self, k: f64) -> Self {
         self.map(|t| t.affine(k, 0.0))
     }
+    fn offset(&self, k: f64) -> Self {
+        self.map(|t| t.affine(1.0, k))
+    }
 }

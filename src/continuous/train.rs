@@ -15,13 +15,19 @@
 //! after the warm-up:
 //!   every `model_every` steps (model-based):  fit p_θ (Eq. 10); fit q_φ (Eq. 11, the TD
 //!     weights from the current critic and β; started from p_θ with `variational_warm_start`);
-//!     `rollouts` rollouts into D_model; KL = mean log q/p;
+//!     `rollouts` rollouts into D_model; KL of q_φ from p_θ on their first steps (closed form
+//!     per paired member, `continuous::dynamics`);
 //!     β-VMBPO: β ← clamp(β − η·(ε − KL), β_min, β_max)        (Eq. 9, once per measured KL)
 //!   `updates_per_step` actor-critic updates on minibatches of D_model (SAC: of D_env), a share
 //!     `real_ratio` of each minibatch drawn from D_env
 //! every `eval_every` steps: `eval_episodes` episodes of the deterministic actor tanh μ_ω in the
 //!   real environment → one line of the JSON-lines log
 //! ```
+//!
+//! Each model fit of a variational learner also writes one [`FitRecord`] to [`FITS_FILE`]:
+//! the β its TD weights used and the β after the dual step, both KLs, the share of Eq. 11's
+//! weights at the clamp, and the terms of the actor loss ([`ActorTerms`]). Its draws come from
+//! a generator of their own, so logging them does not change the run.
 //!
 //! # Reproducibility
 //!
@@ -46,10 +52,10 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::agent::{Agent, Objective, UpdateStats};
+use super::agent::{ActorTerms, Agent, Objective, UpdateStats};
 use super::buffer::{ReplayBuffer, Transition};
 use super::config::TrainConfig;
-use super::dynamics::{DynamicsModel, FitObjective, RolloutModels, Standardiser, model_terminal, rollout};
+use super::dynamics::{DynamicsModel, FitObjective, RolloutKl, RolloutModels, Standardiser, model_terminal, rollout};
 use super::env::{Env, MountainCar, Pendulum};
 use super::nets::sorted_vars;
 use super::tensor::Batch;
@@ -64,6 +70,8 @@ pub const CHECKPOINT_TENSORS: &str = "checkpoint.safetensors";
 pub const CHECKPOINT_META: &str = "checkpoint.json";
 /// File name of the JSON-lines log inside the output directory.
 pub const LOG_FILE: &str = "log.jsonl";
+/// File name of the per-fit JSON-lines log ([`FitRecord`]) inside the output directory.
+pub const FITS_FILE: &str = "fits.jsonl";
 
 /// Everything that can stop training or loading a checkpoint.
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +210,8 @@ pub struct EvalRecord {
     pub eval_length: f64,
     /// β (1 for VMBPO; `null` for MBPO and SAC).
     pub beta: Option<f64>,
-    /// Monte-Carlo KL(q ‖ p) of the last rollouts (`null` for MBPO and SAC).
+    /// KL(q_φ ‖ p_θ) of the last rollouts, the one the dual sees (paired members in closed form;
+    /// `null` for MBPO and SAC).
     pub kl: Option<f64>,
     /// Mean critic loss since the last record (`null` before the first update).
     pub critic_loss: Option<f64>,
@@ -216,11 +225,34 @@ pub struct EvalRecord {
     pub holdout_mse: Option<f64>,
 }
 
+/// One line of the per-fit log [`FITS_FILE`] (variational learners): where β acts at this fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    /// Environment steps taken.
+    pub step: usize,
+    /// β of this fit's TD weights (Eq. 11) and rollouts.
+    pub beta: f64,
+    /// β after the dual step on this fit's KL (Eq. 9); equal to `beta` for VMBPO.
+    pub beta_next: f64,
+    /// The KL the dual sees: q_φ from p_θ, paired members in closed form, nats per transition.
+    pub kl: f64,
+    /// The Monte-Carlo KL of the elite mixtures at the same (s, a).
+    pub kl_monte_carlo: f64,
+    /// Share of D_env whose Eq. 11 log-weight δ/(γβ) is at the clamp ±c.
+    pub saturated: f64,
+    /// Share of D_env at the clamp's upper bound +c (the rest of `saturated` is at −c).
+    pub saturated_high: f64,
+    /// The actor loss's terms on a minibatch of D_env states at `beta_next`.
+    pub actor: ActorTerms,
+}
+
 /// What [`train`] returns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainReport {
     /// Every evaluation, in order (the lines of the log).
     pub records: Vec<EvalRecord>,
+    /// Every model fit of a variational learner, in order (the lines of [`FITS_FILE`]).
+    pub fits: Vec<FitRecord>,
     /// The checkpoint's tensor file, when an output directory was given.
     pub checkpoint: Option<PathBuf>,
 }
@@ -266,6 +298,30 @@ pub enum Dynamics {
     Variational,
 }
 
+/// Where [`Learner::run`] writes its JSON lines (`None`: nowhere).
+#[derive(Default)]
+pub struct Logs<'a> {
+    /// One [`EvalRecord`] per evaluation ([`LOG_FILE`]).
+    pub eval: Option<&'a mut dyn Write>,
+    /// One [`FitRecord`] per model fit of a variational learner ([`FITS_FILE`]).
+    pub fits: Option<&'a mut dyn Write>,
+}
+
+impl std::fmt::Debug for Logs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logs").field("eval", &self.eval.is_some()).field("fits", &self.fits.is_some()).finish()
+    }
+}
+
+/// One JSON line of `value` into `log`, if there is one (`name` for the error).
+fn write_line<W: Write + ?Sized>(log: Option<&mut W>, value: &impl Serialize, name: &str) -> Result<()> {
+    if let Some(log) = log {
+        let line = serde_json::to_string(value).unwrap_or_default();
+        writeln!(log, "{line}").map_err(|source| TrainError::Io { path: name.into(), source })?;
+    }
+    Ok(())
+}
+
 /// The learner's state: networks, buffers, β and the generator.
 #[derive(Debug)]
 pub struct Learner {
@@ -281,6 +337,8 @@ pub struct Learner {
     beta: f64,
     kl: f64,
     step: usize,
+    /// Fits not yet written to the per-fit log.
+    fits: Vec<FitRecord>,
     rng: ChaCha8Rng,
     obs_dim: usize,
     action_dim: usize,
@@ -339,6 +397,7 @@ impl Learner {
             beta: if algo == Algo::Vmbpo { 1.0 } else { config.beta0 },
             kl: 0.0,
             step: 0,
+            fits: Vec::new(),
             rng,
             obs_dim,
             action_dim,
@@ -394,11 +453,13 @@ impl Learner {
         self.prior_loss = Some(stats.train_loss);
         self.holdout_mse = Some(stats.holdout_mse);
         let env_id = self.env_kind.make().id();
+        let mut saturation = (0.0, 0.0);
         if self.algo.variational() {
             if self.config.variational_warm_start {
                 self.variational_dynamics.copy_from(&self.prior_dynamics)?;
             }
             let log_w = self.dynamics_log_weights()?;
+            saturation = saturated(&log_w, self.config.td_clamp);
             let stats = self.variational_dynamics.fit(
                 &self.d_env,
                 FitObjective::Weighted(&log_w),
@@ -413,7 +474,7 @@ impl Learner {
         } else {
             RolloutModels { next_state: &self.prior_dynamics, prior: None }
         };
-        self.kl = rollout(
+        let kl: RolloutKl = rollout(
             &self.d_env,
             models,
             self.agent.actor(),
@@ -423,6 +484,8 @@ impl Learner {
             &mut self.d_model,
             &mut self.rng,
         )?;
+        self.kl = kl.closed_form;
+        let beta = self.beta;
         // One dual step per KL measurement: Algorithm 1 steps β after every environment step,
         // but the KL only changes when the model is refitted, and stepping `model_every` times
         // on one measurement would multiply the dual learning rate by `model_every`.
@@ -430,7 +493,32 @@ impl Learner {
             let c = &self.config;
             self.beta = dual_step(self.beta, self.kl, c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
         }
+        if self.algo.variational() {
+            let record = FitRecord {
+                step: self.step,
+                beta,
+                beta_next: self.beta,
+                kl: kl.closed_form,
+                kl_monte_carlo: kl.monte_carlo,
+                saturated: saturation.0,
+                saturated_high: saturation.1,
+                actor: self.actor_terms()?,
+            };
+            let numbers = [record.kl, record.kl_monte_carlo, record.beta_next, record.actor.prior_grad];
+            if numbers.iter().any(|x| !x.is_finite()) {
+                return Err(crate::Error::NonFiniteResult { solver: "train", beta: self.beta }.into());
+            }
+            self.fits.push(record);
+        }
         Ok(())
+    }
+
+    /// The actor loss's terms on `batch_size` states of D_env, from a generator seeded by the run's
+    /// seed and step (not the training stream).
+    fn actor_terms(&self) -> Result<ActorTerms> {
+        let mut rng = ChaCha8Rng::seed_from_u64(eval_seed(self.seed, self.step).rotate_left(17));
+        let batch = self.d_env.sample(self.config.batch_size, &mut rng)?;
+        Ok(self.agent.actor_terms(&batch.obs, self.beta, &mut rng)?)
     }
 
     /// `log w = clamp(δ/(γβ), −c, c)` of every D_env transition, in buffer order (Eq. 11).
@@ -478,20 +566,23 @@ impl Learner {
     }
 
     /// `steps` environment steps of Algorithm 1 (see the [module docs](self)), evaluating every
-    /// `eval_every` steps and at the end; each record goes to `progress` and to `log`.
+    /// `eval_every` steps and at the end; each evaluation goes to `progress` and to
+    /// `logs.eval`, each model fit of a variational learner to `logs.fits`. Returns both, in
+    /// order.
     ///
     /// # Errors
-    /// A candle error, or the log cannot be written.
+    /// A candle error, or a log cannot be written.
     pub fn run(
         &mut self,
         steps: usize,
-        mut log: Option<&mut dyn Write>,
+        mut logs: Logs<'_>,
         mut progress: impl FnMut(&EvalRecord),
-    ) -> Result<Vec<EvalRecord>> {
+    ) -> Result<(Vec<EvalRecord>, Vec<FitRecord>)> {
         let mut env = self.env_kind.make();
         let mut obs = to_f32(&env.reset(&mut self.rng));
         let mut episodes = 0;
         let mut records = Vec::new();
+        let mut fits = Vec::new();
         let last = self.step + steps;
         let mut warmup_action: Vec<f32> = Vec::new();
         for _ in 0..steps {
@@ -524,20 +615,21 @@ impl Learner {
                 let since = self.step - self.config.warmup_steps;
                 if self.algo.model_based() && since.is_multiple_of(self.config.model_every) {
                     self.model_phase()?;
+                    for fit in self.fits.drain(..) {
+                        write_line(logs.fits.as_deref_mut(), &fit, FITS_FILE)?;
+                        fits.push(fit);
+                    }
                 }
                 self.learn_step()?;
             }
             if self.step.is_multiple_of(self.config.eval_every) || self.step == last {
                 let record = self.record(episodes)?;
-                if let Some(log) = log.as_mut() {
-                    let line = serde_json::to_string(&record).unwrap_or_default();
-                    writeln!(log, "{line}").map_err(|source| TrainError::Io { path: LOG_FILE.into(), source })?;
-                }
+                write_line(logs.eval.as_deref_mut(), &record, LOG_FILE)?;
                 progress(&record);
                 records.push(record);
             }
         }
-        Ok(records)
+        Ok((records, fits))
     }
 
     fn record(&mut self, episodes: usize) -> Result<EvalRecord> {
@@ -738,6 +830,14 @@ impl Learner {
     }
 }
 
+/// Shares of `log_w` at the clamp `±c` (both bounds, and the upper one alone).
+fn saturated(log_w: &[f32], clamp: f64) -> (f64, f64) {
+    let n = log_w.len().max(1) as f64;
+    let bound = clamp as f32;
+    let at = |keep: fn(f32, f32) -> bool| log_w.iter().filter(|&&w| keep(w, bound)).count() as f64 / n;
+    (at(|w, c| w.abs() >= c), at(|w, c| w >= c))
+}
+
 fn mean_rows(sum: Vec<Vec<f64>>, n: usize) -> Vec<Vec<f64>> {
     let n = n.max(1) as f64;
     sum.into_iter().map(|row| row.into_iter().map(|s| s / n).collect()).collect()
@@ -745,7 +845,8 @@ fn mean_rows(sum: Vec<Vec<f64>>, n: usize) -> Vec<Vec<f64>> {
 
 /// Train `algo` on `env` for `steps` environment steps from `seed` (see the [module
 /// docs](self)). With `out_dir`: writes `config.json`, the JSON-lines log [`LOG_FILE`] (one
-/// [`EvalRecord`] per line, flushed as it goes) and the checkpoint at the end. `progress` sees
+/// [`EvalRecord`] per line, flushed as it goes), for β-VMBPO and VMBPO the per-fit log
+/// [`FITS_FILE`] (one [`FitRecord`] per model fit), and the checkpoint at the end. `progress` sees
 /// every record (a progress bar, a terminal line).
 ///
 /// # Errors
@@ -763,21 +864,26 @@ pub fn train(
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
         move |source| TrainError::Io { path: path.display().to_string(), source }
     }
-    let mut log = match out_dir {
+    let create = |path: PathBuf| -> Result<std::io::LineWriter<std::fs::File>> {
+        Ok(std::io::LineWriter::new(std::fs::File::create(&path).map_err(io(&path))?))
+    };
+    let (mut log, mut fits_log) = match out_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
             config.save(dir.join("config.json"))?;
-            let path = dir.join(LOG_FILE);
-            Some(std::io::LineWriter::new(std::fs::File::create(&path).map_err(io(&path))?))
+            let fits = if algo.variational() { Some(create(dir.join(FITS_FILE))?) } else { None };
+            (Some(create(dir.join(LOG_FILE))?), fits)
         }
-        None => None,
+        None => (None, None),
     };
-    let records = learner.run(steps, log.as_mut().map(|l| l as &mut dyn Write), progress)?;
+    let logs =
+        Logs { eval: log.as_mut().map(|l| l as &mut dyn Write), fits: fits_log.as_mut().map(|l| l as &mut dyn Write) };
+    let (records, fits) = learner.run(steps, logs, progress)?;
     let checkpoint = match out_dir {
         Some(dir) => Some(learner.save(dir)?),
         None => None,
     };
-    Ok(TrainReport { records, checkpoint })
+    Ok(TrainReport { records, fits, checkpoint })
 }
 
 /// What [`evaluate`] measured.
