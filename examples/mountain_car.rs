@@ -15,9 +15,10 @@
 //! in README ("Continuous control").
 //!
 //! Run: `cargo run --release --features candle --example mountain_car` trains both learners
-//! (about a minute of one core) and rewrites `checkpoints/fig4/`; `-- --load` draws from the
-//! committed checkpoints without training; `-- --steps N --seed S` changes the run (then the
-//! checkpoints and the figure go to `target/mountain_car/`, not over the committed ones).
+//! (about three minutes of one core) into `target/mountain_car/` and draws the figure there;
+//! `-- --save` does the same over the committed `checkpoints/fig4/` and `figures/`; `-- --load`
+//! draws `figures/` from the committed checkpoints without training; `-- --steps N --seed S`
+//! changes the run (into `target/mountain_car/`).
 
 use std::path::{Path, PathBuf};
 
@@ -141,7 +142,7 @@ fn run(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One pass over the arguments; a typo must not fall through to training over the
     // committed checkpoints.
-    let (mut load, mut steps, mut seed) = (false, STEPS, SEED);
+    let (mut load, mut save, mut steps, mut seed) = (false, false, STEPS, SEED);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let number = |value: Option<String>| {
@@ -149,9 +150,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         match arg.as_str() {
             "--load" => load = true,
+            "--save" => save = true,
             "--steps" => steps = usize::try_from(number(args.next())?)?,
             "--seed" => seed = number(args.next())?,
-            other => return Err(format!("unknown argument `{other}`; known: --load, --steps N, --seed S").into()),
+            other => {
+                return Err(format!("unknown argument `{other}`; known: --load, --save, --steps N, --seed S").into());
+            }
         }
     }
     // One thread, as `riskmdp train --threads 1`: candle's matmul reads RAYON_NUM_THREADS.
@@ -159,8 +163,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     rayon::ThreadPoolBuilder::new().num_threads(1).build_global()?;
 
-    let committed = steps == STEPS && seed == SEED;
-    let (checkpoints, figures) = if committed {
+    if save && (load || steps != STEPS || seed != SEED) {
+        return Err(format!(
+            "--save replaces the committed run ({STEPS} steps, seed {SEED}): it takes no --load, --steps or --seed"
+        )
+        .into());
+    }
+    // The committed checkpoints are read by --load and written only by --save.
+    let (checkpoints, figures) = if load || save {
         (PathBuf::from(CHECKPOINTS), PathBuf::from(FIGURES))
     } else {
         (PathBuf::from(OTHER_RUNS).join(format!("steps{steps}-seed{seed}")), PathBuf::from(OTHER_RUNS))

@@ -92,3 +92,56 @@ fn bad_input_is_one_error_line() {
     assert_clean_failure(&["evaluate", "/no/such/checkpoint"], "no such checkpoint");
     assert_clean_failure(&["evaluate", dir.to_str().expect("utf-8")], "checkpoint");
 }
+
+/// `evaluate` given a file that is not a checkpoint, a truncated tensor file, or metadata with a
+/// β or a standardiser a learner cannot run with: one line naming the file and the field.
+#[test]
+fn a_broken_checkpoint_is_one_error_line_naming_file_and_field() {
+    let dir = scratch("broken");
+    let config = dir.join("tiny.json");
+    std::fs::write(&config, TINY).expect("config written");
+    train_into(&dir, &config, "1");
+    let run = dir.join("run");
+    let copy = |name: &str, edit: &dyn Fn(&std::path::Path)| {
+        let to = dir.join(name);
+        std::fs::create_dir_all(&to).expect("folder");
+        for file in ["checkpoint.json", "checkpoint.safetensors", "config.json", "log.jsonl"] {
+            std::fs::copy(run.join(file), to.join(file)).expect("copied");
+        }
+        edit(&to);
+        to.to_str().expect("utf-8").to_owned()
+    };
+    let log = run.join("log.jsonl");
+    assert_clean_failure(&["evaluate", log.to_str().expect("utf-8")], "log.jsonl: not a checkpoint");
+    let truncated = copy("truncated", &|d| {
+        let bytes = std::fs::read(d.join("checkpoint.safetensors")).expect("read");
+        std::fs::write(d.join("checkpoint.safetensors"), &bytes[..bytes.len() / 2]).expect("written");
+    });
+    assert_clean_failure(&["evaluate", &truncated], "truncated/checkpoint.safetensors");
+    let meta_edit = |field: &'static str, value: serde_json::Value| {
+        move |d: &std::path::Path| {
+            let path = d.join("checkpoint.json");
+            let mut meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+            *meta.pointer_mut(field).expect("field") = value.clone();
+            std::fs::write(&path, meta.to_string()).expect("written");
+        }
+    };
+    for (name, field, value, needle) in [
+        ("beta", "/beta", serde_json::json!(0.0), "`beta`"),
+        ("std", "/prior_dynamics/standardiser/std/1", serde_json::json!(-1.0), "`prior_dynamics.standardiser.std[1]`"),
+        ("elites", "/variational_dynamics/elites/0", serde_json::json!(99), "`variational_dynamics`"),
+    ] {
+        let broken = copy(name, &meta_edit(field, value));
+        assert_clean_failure(&["evaluate", &broken], &format!("{name}/checkpoint.json: {needle}"));
+    }
+}
+
+/// Without `--preset`, `train` takes the environment's CPU preset and says so.
+#[test]
+fn the_default_preset_is_the_environments_cpu_preset() {
+    let out = riskmdp(&["train", "--env", "pendulum", "--algo", "beta-vmbpo", "--steps", "1100"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("pendulum: beta-vmbpo, 1100 steps, seed 0, preset pendulum-cpu"), "{text}");
+}

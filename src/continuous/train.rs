@@ -810,20 +810,47 @@ impl Learner {
     /// sits beside it as [`CHECKPOINT_META`]). Buffers start empty.
     ///
     /// # Errors
-    /// Missing or malformed files, or tensors that do not match the metadata's sizes.
+    /// [`TrainError::Checkpoint`] naming the file, and the field where there is one: a file that
+    /// is not a checkpoint's tensors, metadata that does not parse, a non-finite or non-positive
+    /// β, a standardiser with a non-finite mean or a non-positive standard deviation, a
+    /// truncated tensor file or tensors that do not match the metadata's sizes, a non-finite
+    /// weight; [`TrainError::Io`] for a file that cannot be read.
     pub fn load(path: &Path) -> Result<Self> {
         let tensors = if path.is_dir() { path.join(CHECKPOINT_TENSORS) } else { path.to_path_buf() };
+        let bad = |path: &Path, message: String| TrainError::Checkpoint { path: path.display().to_string(), message };
+        if tensors.file_name().and_then(|n| n.to_str()) != Some(CHECKPOINT_TENSORS) {
+            return Err(bad(
+                &tensors,
+                format!("not a checkpoint: give the `riskmdp train --out` folder or its {CHECKPOINT_TENSORS}"),
+            ));
+        }
         let meta_path = tensors.with_file_name(CHECKPOINT_META);
         let text = std::fs::read_to_string(&meta_path)
             .map_err(|source| TrainError::Io { path: meta_path.display().to_string(), source })?;
-        let meta: CheckpointMeta = serde_json::from_str(&text)
-            .map_err(|e| TrainError::Checkpoint { path: meta_path.display().to_string(), message: e.to_string() })?;
-        let mut learner = Learner::new(meta.env, meta.algo, &meta.config, meta.seed)?;
-        learner.combined_varmap().load(&tensors)?;
-        learner.prior_dynamics.restore(meta.prior_dynamics.elites, meta.prior_dynamics.standardiser)?;
+        let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| bad(&meta_path, e.to_string()))?;
+        check_meta(&meta).map_err(|message| bad(&meta_path, message))?;
+        let mut learner = Learner::new(meta.env, meta.algo, &meta.config, meta.seed)
+            .map_err(|e| bad(&meta_path, format!("config: {e}")))?;
+        let mut combined = learner.combined_varmap();
+        combined.load(&tensors).map_err(|e| bad(&tensors, one_line(&e)))?;
+        for (name, var) in sorted_vars(&combined) {
+            let finite = var
+                .as_tensor()
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(|e| bad(&tensors, one_line(&e)))?;
+            if let Some(i) = finite.iter().position(|x| !x.is_finite()) {
+                return Err(bad(&tensors, format!("`{name}`: entry {i} is {}, not a finite weight", finite[i])));
+            }
+        }
+        learner
+            .prior_dynamics
+            .restore(meta.prior_dynamics.elites, meta.prior_dynamics.standardiser)
+            .map_err(|e| bad(&meta_path, format!("`prior_dynamics`: {}", one_line(&e))))?;
         learner
             .variational_dynamics
-            .restore(meta.variational_dynamics.elites, meta.variational_dynamics.standardiser)?;
+            .restore(meta.variational_dynamics.elites, meta.variational_dynamics.standardiser)
+            .map_err(|e| bad(&meta_path, format!("`variational_dynamics`: {}", one_line(&e))))?;
         learner.beta = meta.beta;
         learner.step = meta.step;
         Ok(learner)
@@ -836,6 +863,28 @@ fn saturated(log_w: &[f32], clamp: f64) -> (f64, f64) {
     let bound = clamp as f32;
     let at = |keep: fn(f32, f32) -> bool| log_w.iter().filter(|&&w| keep(w, bound)).count() as f64 / n;
     (at(|w, c| w.abs() >= c), at(|w, c| w >= c))
+}
+
+/// The first line of an error's message (candle appends a backtrace to some).
+fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+/// The metadata's numbers a learner cannot run with, named by field.
+fn check_meta(meta: &CheckpointMeta) -> std::result::Result<(), String> {
+    if !(meta.beta.is_finite() && meta.beta > 0.0) {
+        return Err(format!("`beta`: {} is not a finite positive β", meta.beta));
+    }
+    for (model, m) in [("prior_dynamics", &meta.prior_dynamics), ("variational_dynamics", &meta.variational_dynamics)] {
+        let s = &m.standardiser;
+        if let Some(i) = s.mean.iter().position(|x| !x.is_finite()) {
+            return Err(format!("`{model}.standardiser.mean[{i}]`: {} is not finite", s.mean[i]));
+        }
+        if let Some(i) = s.std.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+            return Err(format!("`{model}.standardiser.std[{i}]`: {} is not a finite positive scale", s.std[i]));
+        }
+    }
+    Ok(())
 }
 
 fn mean_rows(sum: Vec<Vec<f64>>, n: usize) -> Vec<Vec<f64>> {

@@ -195,7 +195,14 @@ fn tick(v: &f64) -> String {
     if a < 1e-12 {
         return "0".into();
     }
-    if !(1e-3..1e5).contains(&a) { format!("{v:e}") } else { format!("{}", (v * 1e6).round() / 1e6) }
+    if (1e-3..1e5).contains(&a) {
+        return format!("{}", (v * 1e6).round() / 1e6);
+    }
+    // Six significant digits at most: a log axis's 1e-4 may arrive as 9.999999999999999e-5.
+    let text = format!("{v:.5e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+    format!("{mantissa}e{exponent}")
 }
 
 fn draw_panel<DB, X, Y>(area: &DrawingArea<DB, Shift>, panel: &Panel, x: X, y: Y) -> DrawResult
@@ -298,6 +305,13 @@ mod tests {
         let (_, (y0, y1)) = panel_ranges(&panel(true, vec![0.0, 1.0, 100.0])).expect("points");
         assert!((y0.log10() + 0.12).abs() < 1e-12 && (y1.log10() - 2.12).abs() < 1e-12, "{y0} {y1}");
         assert!(panel_ranges(&panel(true, vec![0.0, -1.0, f64::NAN])).is_none());
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        let labels: Vec<String> =
+            [0.001, 20.0, 1e5, 9.999_999_999_999_999e-5, 1.25e-7, -3e9, 1e-13].iter().map(tick).collect();
+        assert_eq!(labels, ["0.001", "20", "1e5", "1e-4", "1.25e-7", "-3e9", "0"]);
     }
 
     #[test]

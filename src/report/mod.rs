@@ -33,6 +33,7 @@ use serde::Serialize;
 
 mod bench;
 mod dual;
+pub mod seeds;
 mod solve;
 mod sweep;
 pub mod table;
