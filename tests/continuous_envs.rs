@@ -73,7 +73,7 @@ fn pendulum_at(theta: f64, theta_dot: f64) -> Pendulum {
 /// ```
 #[test]
 fn mountain_car_step_matches_the_equations_by_hand() {
-    let step = car_at(-0.5, 0.0).step(&[0.5]);
+    let step = car_at(-0.5, 0.0).step(&[0.5]).expect("one action");
     assert_close(step.obs[0], -0.499_426_843_004_169_23, "x'");
     assert_close(step.obs[1], 0.000_573_156_995_830_742_7, "v'");
     // The reward is float64 arithmetic on the float32 action 0.5 (exact): bit for bit.
@@ -92,7 +92,7 @@ fn mountain_car_step_matches_the_equations_by_hand() {
 #[test]
 fn pendulum_step_matches_the_equations_by_hand() {
     let mut env = pendulum_at(1.0, 0.5);
-    let step = env.step(&[1.0]);
+    let step = env.step(&[1.0]).expect("one action");
     assert_close(step.reward, -1.026, "r");
     assert_close(env.state()[0], 1.064_055_161_930_296, "θ'");
     assert_close(step.obs[0], 0.485_330_529_230_817_26, "cos θ'");
@@ -111,11 +111,11 @@ fn pendulum_step_matches_the_equations_by_hand() {
 /// ```
 #[test]
 fn mountain_car_left_wall_stops_the_car() {
-    let step = car_at(-1.19, -0.02).step(&[-1.0]);
+    let step = car_at(-1.19, -0.02).step(&[-1.0]).expect("one action");
     assert_bits(step.obs[0], f64::from(mountain_car::MIN_POSITION as f32), "x' at the wall");
     assert_bits(step.obs[1], 0.0, "v' reset at the wall");
     // Moving right at the wall keeps the velocity.
-    let step = car_at(mountain_car::MIN_POSITION, 0.0).step(&[1.0]);
+    let step = car_at(mountain_car::MIN_POSITION, 0.0).step(&[1.0]).expect("one action");
     assert!(step.obs[1] > 0.0 && step.obs[0] > mountain_car::MIN_POSITION);
 }
 
@@ -127,7 +127,7 @@ fn mountain_car_left_wall_stops_the_car() {
 /// ```
 #[test]
 fn mountain_car_velocity_is_clipped_to_the_speed_limit() {
-    let step = car_at(-0.55, 0.0695).step(&[1.0]);
+    let step = car_at(-0.55, 0.0695).step(&[1.0]).expect("one action");
     assert_bits(step.obs[1], f64::from(mountain_car::MAX_SPEED as f32), "v' at the speed limit");
     assert_close(step.obs[0], -0.48, "x'");
 }
@@ -137,8 +137,8 @@ fn mountain_car_velocity_is_clipped_to_the_speed_limit() {
 #[test]
 fn mountain_car_clips_the_force_but_charges_the_raw_action() {
     for (big, unit) in [(5.0, 1.0), (-5.0, -1.0)] {
-        let clipped = car_at(-0.5, 0.01).step(&[big]);
-        let at_bound = car_at(-0.5, 0.01).step(&[unit]);
+        let clipped = car_at(-0.5, 0.01).step(&[big]).expect("one action");
+        let at_bound = car_at(-0.5, 0.01).step(&[unit]).expect("one action");
         // Equal at float32 precision: a clipped force is summed in float64 and rounded once.
         assert_close(clipped.obs[0], at_bound.obs[0], "x'");
         assert_close(clipped.obs[1], at_bound.obs[1], "v'");
@@ -158,17 +158,17 @@ fn mountain_car_clips_the_force_but_charges_the_raw_action() {
 /// ```
 #[test]
 fn mountain_car_terminates_at_the_goal_moving_right() {
-    let step = car_at(0.44, 0.02).step(&[0.5]);
+    let step = car_at(0.44, 0.02).step(&[0.5]).expect("one action");
     assert_close(step.obs[0], 0.460_129_561_370_869_1, "x'");
     assert!(step.terminated);
     assert_close(step.reward, 99.975, "r at the goal");
 
-    let step = car_at(0.5, -0.01).step(&[0.0]);
+    let step = car_at(0.5, -0.01).step(&[0.0]).expect("one action");
     assert_close(step.obs[1], -0.010_176_843_004_169_257, "v'");
     assert!(step.obs[0] >= mountain_car::GOAL_POSITION && !step.terminated);
     assert_bits(step.reward, 0.0, "r without the goal and without action");
 
-    let step = car_at(0.59, 0.05).step(&[0.0]);
+    let step = car_at(0.59, 0.05).step(&[0.0]).expect("one action");
     assert_bits(step.obs[0], f64::from(mountain_car::MAX_POSITION as f32), "x' at the right end");
     assert!(step.terminated);
     assert_bits(step.reward, mountain_car::GOAL_REWARD, "r at the goal without action");
@@ -180,7 +180,7 @@ fn mountain_car_terminates_at_the_goal_moving_right() {
 /// `goal_at_float32_boundary` in the fixture). A float64 goal test would not.
 #[test]
 fn mountain_car_goal_test_is_made_in_float32() {
-    let step = car_at(0.45, 0.0).step(&[0.365_011_304_616_928_1]);
+    let step = car_at(0.45, 0.0).step(&[0.365_011_304_616_928_1]).expect("one action");
     assert_bits(step.obs[0], f64::from(0.45f32), "x' stays on float32(0.45)");
     assert_bits(step.obs[1], 0.0, "v' = 0");
     assert!(step.obs[0] < mountain_car::GOAL_POSITION);
@@ -197,7 +197,7 @@ fn mountain_car_goal_test_is_made_in_float32() {
 #[test]
 fn pendulum_speed_is_clipped_to_the_limit() {
     let mut env = pendulum_at(PI / 2.0, 7.9);
-    let step = env.step(&[2.0]);
+    let step = env.step(&[2.0]).expect("one action");
     assert_bits(step.obs[2], pendulum::MAX_SPEED, "θ̇' at the limit");
     assert_close(env.state()[0], 1.970_796_326_794_896_5, "θ'");
 }
@@ -207,8 +207,8 @@ fn pendulum_speed_is_clipped_to_the_limit() {
 #[test]
 fn pendulum_clips_the_torque_in_dynamics_and_cost() {
     for (big, bound) in [(5.0, 2.0), (-5.0, -2.0)] {
-        let clipped = pendulum_at(0.3, -1.0).step(&[big]);
-        let at_bound = pendulum_at(0.3, -1.0).step(&[bound]);
+        let clipped = pendulum_at(0.3, -1.0).step(&[big]).expect("one action");
+        let at_bound = pendulum_at(0.3, -1.0).step(&[bound]).expect("one action");
         assert_eq!(clipped, at_bound);
         assert_close(clipped.reward, -0.194, "r");
     }
@@ -224,13 +224,13 @@ fn pendulum_cost_wraps_the_angle() {
     assert_close(angle_normalize(-3.0 * PI / 2.0), PI / 2.0, "norm(−3π/2)");
     assert_close(angle_normalize(0.5 + 4.0 * PI), 0.5, "norm(0.5 + 4π)");
 
-    let near = pendulum_at(0.5, 0.0).step(&[0.0]).reward;
-    let turned = pendulum_at(0.5 + 2.0 * PI, 0.0).step(&[0.0]).reward;
-    let back = pendulum_at(0.5 - 2.0 * PI, 0.0).step(&[0.0]).reward;
+    let near = pendulum_at(0.5, 0.0).step(&[0.0]).expect("one action").reward;
+    let turned = pendulum_at(0.5 + 2.0 * PI, 0.0).step(&[0.0]).expect("one action").reward;
+    let back = pendulum_at(0.5 - 2.0 * PI, 0.0).step(&[0.0]).expect("one action").reward;
     assert_close(near, -0.25, "r at θ = 0.5");
     assert_close(turned, -0.25, "r at θ = 0.5 + 2π");
     assert_close(back, -0.25, "r at θ = 0.5 − 2π");
-    assert_close(pendulum_at(PI, 0.0).step(&[0.0]).reward, -PI * PI, "r hanging down");
+    assert_close(pendulum_at(PI, 0.0).step(&[0.0]).expect("one action").reward, -PI * PI, "r hanging down");
 }
 
 // ---------------------------------------------------------------- time limits
@@ -238,7 +238,7 @@ fn pendulum_cost_wraps_the_angle() {
 fn steps_until_truncated(env: &mut dyn Env, action: f64) -> usize {
     (1..=env.max_episode_steps() + 1)
         .find(|_| {
-            let step: Step = env.step(&[action]);
+            let step: Step = env.step(&[action]).expect("one action");
             assert!(!step.terminated);
             step.truncated
         })
@@ -251,7 +251,7 @@ fn steps_until_truncated(env: &mut dyn Env, action: f64) -> usize {
 fn episodes_are_truncated_at_gymnasiums_time_limits() {
     let mut car = car_at(-0.5, 0.0);
     assert_eq!(steps_until_truncated(&mut car, 0.0), 999);
-    assert!(car.step(&[0.0]).truncated, "stays truncated until a reset");
+    assert!(car.step(&[0.0]).expect("one action").truncated, "stays truncated until a reset");
     car.reset_to(-0.5, 0.0);
     assert_eq!(steps_until_truncated(&mut car, 0.0), mountain_car::MAX_EPISODE_STEPS);
 
@@ -267,7 +267,7 @@ fn episodes_are_truncated_at_gymnasiums_time_limits() {
 fn seeded_resets_are_reproducible() {
     for env in [&mut MountainCar::new() as &mut dyn Env, &mut Pendulum::new()] {
         let first = env.reset_seeded(42);
-        env.step(&[0.3]);
+        env.step(&[0.3]).expect("one action");
         assert_eq!(env.reset_seeded(42), first, "{}", env.id());
         assert_ne!(env.reset_seeded(43), first, "{}", env.id());
         // A stream of resets from one generator gives different starts.
@@ -349,9 +349,20 @@ fn spaces_and_limits_are_gymnasiums() {
 }
 
 #[test]
-#[should_panic(expected = "takes 1 action coordinate, got 2")]
-fn step_rejects_an_action_of_the_wrong_length() {
-    MountainCar::new().step(&[0.0, 0.0]);
+fn an_action_of_the_wrong_length_is_an_error_and_changes_nothing() {
+    let mut envs: [Box<dyn Env>; 2] = [Box::new(MountainCar::new()), Box::new(Pendulum::new())];
+    for env in &mut envs {
+        env.reset_seeded(4);
+        for action in [&[][..], &[0.0, 0.0][..]] {
+            let message = env.step(action).expect_err("refused").to_string();
+            assert!(message.contains("action") && message.contains("takes 1 action coordinate"), "{message}");
+        }
+        // The refused steps left the episode where it was: the same as a fresh one.
+        let mut fresh: Box<dyn Env> =
+            if env.id().starts_with("Mountain") { Box::new(MountainCar::new()) } else { Box::new(Pendulum::new()) };
+        fresh.reset_seeded(4);
+        assert_eq!(env.step(&[0.3]).expect("one action"), fresh.step(&[0.3]).expect("one action"));
+    }
 }
 
 // ---------------------------------------------------------------- gymnasium's own trajectories
@@ -421,7 +432,7 @@ fn replay(env: &mut dyn Env, episode: &Episode, initial_obs: &[f64], agreement: 
     compare(initial_obs, &episode.initial_obs, agreement);
     assert_eq!(episode.actions.len(), episode.steps.len(), "{name}: one action per step");
     for (t, (action, recorded)) in episode.actions.iter().zip(&episode.steps).enumerate() {
-        let step = env.step(&[*action]);
+        let step = env.step(&[*action]).expect("one action");
         compare(&step.obs, &recorded.obs, agreement);
         agreement.max_reward_ulps = agreement.max_reward_ulps.max(f32_ulps(step.reward, recorded.reward));
         agreement.reward_bit_identical += usize::from(step.reward.to_bits() == recorded.reward.to_bits());

@@ -594,7 +594,7 @@ impl Learner {
             } else {
                 self.agent.act(&obs, &mut self.rng)?
             };
-            let out = env.step(&to_env_action(env.as_ref(), &action));
+            let out = env.step(&to_env_action(env.as_ref(), &action))?;
             let next = to_f32(&out.obs);
             self.d_env.push(&Transition {
                 obs: &obs,
@@ -671,7 +671,7 @@ impl Learner {
             // The environment truncates at its time limit; the bound makes sure of it.
             for _ in 0..env.max_episode_steps() {
                 let action = self.agent.act_deterministic(&obs)?;
-                let out = env.step(&to_env_action(env.as_ref(), &action));
+                let out = env.step(&to_env_action(env.as_ref(), &action))?;
                 total += out.reward;
                 length += 1;
                 obs = to_f32(&out.obs);
@@ -703,7 +703,7 @@ impl Learner {
             for row in sum.iter_mut() {
                 row.iter_mut().zip(&obs).for_each(|(s, x)| *s += x);
                 if !ended {
-                    let out = env.step(&to_env_action(env.as_ref(), &self.agent.act_deterministic(&to_f32(&obs))?));
+                    let out = env.step(&to_env_action(env.as_ref(), &self.agent.act_deterministic(&to_f32(&obs))?))?;
                     ended = out.terminated;
                     obs = out.obs;
                 }
@@ -966,7 +966,7 @@ pub fn evaluate(checkpoint: &Path, episodes: usize, seed: u64) -> Result<Evaluat
         let (mut total, mut ended) = (0.0, false);
         // The environment truncates at its time limit; the bound makes sure of it.
         for _ in 0..env.max_episode_steps() {
-            let out = env.step(&to_env_action(env.as_ref(), &learner.agent.act_deterministic(&obs)?));
+            let out = env.step(&to_env_action(env.as_ref(), &learner.agent.act_deterministic(&obs)?))?;
             total += out.reward;
             obs = to_f32(&out.obs);
             if out.terminated || out.truncated {

@@ -25,7 +25,7 @@
 //! let mut total = 0.0;
 //! loop {
 //!     // Push in the direction of motion: enough to climb out of the valley.
-//!     let step = env.step(&[if obs[1] >= 0.0 { 1.0 } else { -1.0 }]);
+//!     let step = env.step(&[if obs[1] >= 0.0 { 1.0 } else { -1.0 }])?;
 //!     total += step.reward;
 //!     obs = step.obs;
 //!     if step.terminated || step.truncated {
@@ -34,6 +34,7 @@
 //!     }
 //! }
 //! assert!(total > 80.0);
+//! # Ok::<(), riskmdp::Error>(())
 //! ```
 
 pub mod mountain_car;
@@ -44,6 +45,8 @@ pub use pendulum::Pendulum;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result};
 
 /// What one call of [`Env::step`] returns (gymnasium's `obs, reward, terminated, truncated`).
 #[derive(Clone, Debug, PartialEq)]
@@ -117,9 +120,10 @@ pub trait Env {
     /// Stepping on after an episode has ended continues the dynamics and keeps counting steps
     /// (`truncated` stays set); call `reset` to start a new episode.
     ///
-    /// # Panics
-    /// If `action.len() != action_dim()`.
-    fn step(&mut self, action: &[f64]) -> Step;
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `action` if `action.len() != action_dim()`; the
+    /// environment is left as it was.
+    fn step(&mut self, action: &[f64]) -> Result<Step>;
 }
 
 /// A draw of U[low, high): `low + (high − low)·u` with `u = k·2⁻⁵³` for the top 53 bits `k` of
@@ -132,9 +136,14 @@ fn uniform(rng: &mut dyn Rng, low: f64, high: f64) -> f64 {
 
 /// The one action of a one-dimensional environment.
 ///
-/// # Panics
-/// If `action` does not hold exactly one number.
-fn single_action(id: &str, action: &[f64]) -> f64 {
-    assert!(action.len() == 1, "{id} takes 1 action coordinate, got {}", action.len());
-    action[0]
+/// # Errors
+/// [`Error::InvalidParameter`] naming `action` unless it holds exactly one number.
+fn single_action(id: &str, action: &[f64]) -> Result<f64> {
+    match action {
+        [a] => Ok(*a),
+        _ => Err(Error::InvalidParameter {
+            name: "action".into(),
+            message: format!("{id} takes 1 action coordinate, got {}", action.len()),
+        }),
+    }
 }

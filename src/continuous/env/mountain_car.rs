@@ -31,6 +31,7 @@
 use rand::Rng;
 
 use super::{Bounds, Env, Step, single_action, uniform};
+use crate::error::Result;
 
 /// Smallest action; the force is clipped to it.
 pub const MIN_ACTION: f64 = -1.0;
@@ -137,8 +138,8 @@ impl Env for MountainCar {
     ///
     /// # Panics
     /// If `action` does not hold exactly one number.
-    fn step(&mut self, action: &[f64]) -> Step {
-        let a = single_action(self.id(), action) as f32;
+    fn step(&mut self, action: &[f64]) -> Result<Step> {
+        let a = single_action(self.id(), action)? as f32;
         let (x, v) = (self.position, self.velocity);
 
         let slope = GRAVITY * f64::from(3.0 * x).cos();
@@ -160,6 +161,6 @@ impl Env for MountainCar {
         self.position = x;
         self.velocity = v;
         self.elapsed += 1;
-        Step { obs: self.observation(), reward, terminated, truncated: self.elapsed >= MAX_EPISODE_STEPS }
+        Ok(Step { obs: self.observation(), reward, terminated, truncated: self.elapsed >= MAX_EPISODE_STEPS })
     }
 }

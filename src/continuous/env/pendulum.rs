@@ -24,6 +24,7 @@ use std::f64::consts::PI;
 use rand::Rng;
 
 use super::{Bounds, Env, Step, single_action, uniform};
+use crate::error::Result;
 
 /// Largest torque |u|; actions are clipped to it.
 pub const MAX_TORQUE: f64 = 2.0;
@@ -136,8 +137,8 @@ impl Env for Pendulum {
     ///
     /// # Panics
     /// If `action` does not hold exactly one number.
-    fn step(&mut self, action: &[f64]) -> Step {
-        let u = (single_action(self.id(), action) as f32).clamp(-MAX_TORQUE as f32, MAX_TORQUE as f32);
+    fn step(&mut self, action: &[f64]) -> Result<Step> {
+        let u = (single_action(self.id(), action)? as f32).clamp(-MAX_TORQUE as f32, MAX_TORQUE as f32);
         let (theta, theta_dot) = (self.theta, self.theta_dot);
 
         let torque_cost = f64::from(TORQUE_COST as f32 * (u * u));
@@ -148,6 +149,11 @@ impl Env for Pendulum {
         self.theta_dot = (theta_dot + accel * DT).clamp(-MAX_SPEED, MAX_SPEED);
         self.theta = theta + self.theta_dot * DT;
         self.elapsed += 1;
-        Step { obs: self.observation(), reward: -cost, terminated: false, truncated: self.elapsed >= MAX_EPISODE_STEPS }
+        Ok(Step {
+            obs: self.observation(),
+            reward: -cost,
+            terminated: false,
+            truncated: self.elapsed >= MAX_EPISODE_STEPS,
+        })
     }
 }
