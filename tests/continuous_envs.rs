@@ -481,3 +481,25 @@ fn pendulum_replays_gymnasiums_trajectories() {
     assert!(agreement.max_obs_ulps <= FIXTURE_ULPS, "{agreement:?}");
     assert!(agreement.max_reward_ulps <= FIXTURE_ULPS, "{agreement:?}");
 }
+
+/// The termination rule the model rollouts apply (`Env::is_terminal`, on f32 observations) is
+/// the real step's: over a grid of car states around the goal, each step's `terminated` equals
+/// the rule on its observation. The pendulum has no terminal state.
+#[test]
+fn the_model_termination_rule_is_the_real_steps() {
+    let mut agree = 0;
+    for i in 0..=60 {
+        for j in 0..=20 {
+            let (x, v) = (0.40 + 0.0015 * f64::from(i), -0.01 + 0.001 * f64::from(j));
+            for action in [-1.0, 0.0, 1.0] {
+                let mut car = car_at(x, v);
+                let step = car.step(&[action]).expect("one action");
+                let obs: Vec<f32> = step.obs.iter().map(|&o| o as f32).collect();
+                assert_eq!(car.is_terminal(&obs), step.terminated, "x {x}, v {v}, a {action}");
+                agree += usize::from(step.terminated);
+            }
+        }
+    }
+    assert!(agree > 100, "the grid reaches the goal often: {agree}");
+    assert!(!Pendulum::new().is_terminal(&[1.0, 0.0, 0.0]));
+}

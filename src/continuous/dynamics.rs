@@ -52,6 +52,7 @@ use rand::{Rng, RngExt};
 
 use super::buffer::{ReplayBuffer, Transition};
 use super::config::TrainConfig;
+use super::env::Env;
 use super::nets::{Activation, Ensemble, GaussianActor, gaussian_log_density, sorted_vars, standard_normal};
 use super::optim::FusedAdam;
 use super::tensor::Batch;
@@ -450,18 +451,6 @@ fn shuffle(items: &mut [usize], rng: &mut impl Rng) {
     }
 }
 
-/// Whether a model's next observation ends the episode: the task's own termination rule,
-/// written out per environment as the public MBPO code does (the ensembles do not learn it).
-/// MountainCarContinuous-v0: `x ≥ 0.45 and v ≥ 0`; every other task: never.
-#[must_use]
-pub fn model_terminal(env_id: &str, next_obs: &[f32]) -> bool {
-    use super::env::mountain_car::{GOAL_POSITION, GOAL_VELOCITY};
-    match env_id {
-        "MountainCarContinuous-v0" => next_obs[0] >= GOAL_POSITION as f32 && next_obs[1] >= GOAL_VELOCITY as f32,
-        _ => false,
-    }
-}
-
 /// The models a rollout draws from.
 #[derive(Debug, Clone, Copy)]
 pub struct RolloutModels<'a> {
@@ -492,7 +481,7 @@ pub fn rollout(
     start: &ReplayBuffer,
     models: RolloutModels<'_>,
     actor: &GaussianActor,
-    env_id: &str,
+    env: &dyn Env,
     rollouts: usize,
     length: usize,
     model_buffer: &mut ReplayBuffer,
@@ -541,7 +530,7 @@ pub fn rollout(
             let mut kept = Vec::with_capacity(obs.len());
             for i in 0..rows {
                 let next_i = &next[i * o..(i + 1) * o];
-                let terminated = model_terminal(env_id, next_i);
+                let terminated = env.is_terminal(next_i);
                 model_buffer.push(&Transition {
                     obs: &obs[i * o..(i + 1) * o],
                     action: &action[i * a..(i + 1) * a],

@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 use super::agent::{ActorTerms, Agent, Objective, UpdateStats};
 use super::buffer::{ReplayBuffer, Transition};
 use super::config::TrainConfig;
-use super::dynamics::{DynamicsModel, FitObjective, RolloutKl, RolloutModels, Standardiser, model_terminal, rollout};
+use super::dynamics::{DynamicsModel, FitObjective, RolloutKl, RolloutModels, Standardiser, rollout};
 use super::env::{Env, MountainCar, Pendulum};
 use super::nets::sorted_vars;
 use super::tensor::Batch;
@@ -452,7 +452,7 @@ impl Learner {
         let stats = self.prior_dynamics.fit(&self.d_env, FitObjective::Likelihood, &self.config, &mut self.rng)?;
         self.prior_loss = Some(stats.train_loss);
         self.holdout_mse = Some(stats.holdout_mse);
-        let env_id = self.env_kind.make().id();
+        let env = self.env_kind.make();
         let mut saturation = (0.0, 0.0);
         if self.algo.variational() {
             if self.config.variational_warm_start {
@@ -478,7 +478,7 @@ impl Learner {
             &self.d_env,
             models,
             self.agent.actor(),
-            env_id,
+            env.as_ref(),
             self.config.rollouts,
             self.config.rollout_length,
             &mut self.d_model,
@@ -730,7 +730,6 @@ impl Learner {
             Dynamics::Variational => &self.variational_dynamics,
         };
         let mut env = self.env_kind.make();
-        let env_id = env.id();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let o = self.obs_dim;
         let mut obs: Vec<f32> = (0..episodes).flat_map(|_| to_f32(&env.reset(&mut rng))).collect();
@@ -750,7 +749,7 @@ impl Learner {
             for (i, done) in ended.iter_mut().enumerate() {
                 if !*done {
                     obs[i * o..(i + 1) * o].copy_from_slice(&next[i * o..(i + 1) * o]);
-                    *done = model_terminal(env_id, &obs[i * o..(i + 1) * o]);
+                    *done = env.is_terminal(&obs[i * o..(i + 1) * o]);
                 }
             }
         }

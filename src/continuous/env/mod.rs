@@ -102,6 +102,15 @@ pub trait Env {
     /// The box of valid actions; `step` clips to it where the task does.
     fn action_bounds(&self) -> Bounds;
 
+    /// Whether `obs`, an observation as a replay buffer stores it (f32), is a terminal state of
+    /// the task: the termination rule that model rollouts apply to a learnt model's next
+    /// observation (the ensembles do not learn it; the public MBPO code writes one such rule
+    /// per task, too). Default: no terminal state.
+    fn is_terminal(&self, obs: &[f32]) -> bool {
+        let _ = obs;
+        false
+    }
+
     /// Steps after which an episode is truncated (gymnasium's `max_episode_steps`).
     fn max_episode_steps(&self) -> usize;
 

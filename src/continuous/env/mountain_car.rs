@@ -120,6 +120,11 @@ impl Env for MountainCar {
         1
     }
 
+    /// `x ≥ 0.45 and v ≥ 0`, compared in float32 as [`Env::step`] compares the car's state.
+    fn is_terminal(&self, obs: &[f32]) -> bool {
+        matches!(obs, [x, v, ..] if *x >= GOAL_POSITION as f32 && *v >= GOAL_VELOCITY as f32)
+    }
+
     fn action_bounds(&self) -> Bounds {
         Bounds { low: vec![MIN_ACTION], high: vec![MAX_ACTION] }
     }
