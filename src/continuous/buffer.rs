@@ -7,6 +7,8 @@
 use candle_core::{Device, Result, Tensor};
 use rand::{Rng, RngExt};
 
+use crate::ring::{Ring, Slot};
+
 /// One stored transition `(s, a, s', r)`, with the end flag and the log-ratio of the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition<'a> {
@@ -64,15 +66,13 @@ impl TensorBatch {
 pub struct ReplayBuffer {
     obs_dim: usize,
     action_dim: usize,
-    capacity: usize,
+    ring: Ring,
     obs: Vec<f32>,
     action: Vec<f32>,
     reward: Vec<f32>,
     next_obs: Vec<f32>,
     not_done: Vec<f32>,
     log_ratio: Vec<f32>,
-    /// Next slot to write once the buffer is full.
-    cursor: usize,
 }
 
 impl ReplayBuffer {
@@ -82,14 +82,13 @@ impl ReplayBuffer {
         ReplayBuffer {
             obs_dim,
             action_dim,
-            capacity: capacity.max(1),
+            ring: Ring::new(capacity),
             obs: Vec::new(),
             action: Vec::new(),
             reward: Vec::new(),
             next_obs: Vec::new(),
             not_done: Vec::new(),
             log_ratio: Vec::new(),
-            cursor: 0,
         }
     }
 
@@ -126,23 +125,24 @@ impl ReplayBuffer {
         assert!(t.obs.len() == self.obs_dim && t.next_obs.len() == self.obs_dim, "observation length");
         assert!(t.action.len() == self.action_dim, "action length");
         let not_done = if t.terminated { 0.0 } else { 1.0 };
-        if self.len() < self.capacity {
-            self.obs.extend_from_slice(t.obs);
-            self.action.extend_from_slice(t.action);
-            self.next_obs.extend_from_slice(t.next_obs);
-            self.reward.push(t.reward);
-            self.not_done.push(not_done);
-            self.log_ratio.push(t.log_ratio);
-        } else {
-            let i = self.cursor;
-            let (o, a) = (self.obs_dim, self.action_dim);
-            self.obs[i * o..(i + 1) * o].copy_from_slice(t.obs);
-            self.action[i * a..(i + 1) * a].copy_from_slice(t.action);
-            self.next_obs[i * o..(i + 1) * o].copy_from_slice(t.next_obs);
-            self.reward[i] = t.reward;
-            self.not_done[i] = not_done;
-            self.log_ratio[i] = t.log_ratio;
-            self.cursor = (self.cursor + 1) % self.capacity;
+        match self.ring.push() {
+            Slot::Append => {
+                self.obs.extend_from_slice(t.obs);
+                self.action.extend_from_slice(t.action);
+                self.next_obs.extend_from_slice(t.next_obs);
+                self.reward.push(t.reward);
+                self.not_done.push(not_done);
+                self.log_ratio.push(t.log_ratio);
+            }
+            Slot::Overwrite(i) => {
+                let (o, a) = (self.obs_dim, self.action_dim);
+                self.obs[i * o..(i + 1) * o].copy_from_slice(t.obs);
+                self.action[i * a..(i + 1) * a].copy_from_slice(t.action);
+                self.next_obs[i * o..(i + 1) * o].copy_from_slice(t.next_obs);
+                self.reward[i] = t.reward;
+                self.not_done[i] = not_done;
+                self.log_ratio[i] = t.log_ratio;
+            }
         }
     }
 

@@ -42,6 +42,8 @@
 //! TD clamp does not bind at the fixed point (it biases q towards p when it does).
 
 use ndarray::Array2;
+
+use crate::ring::{Ring, Slot};
 use rand::{Rng, RngExt};
 
 use super::config::{LearnConfig, RolloutStart};
@@ -90,8 +92,8 @@ pub struct VariationalLearner<'m> {
     rewards: Array2<f64>,
     model: EmpiricalModel,
     buffer: Vec<Sample>,
-    /// Next slot to overwrite once the buffer is full.
-    cursor: usize,
+    /// Where the next sample of `buffer` goes.
+    ring: Ring,
     /// Critic Q₂ (reward units) and its target Q₂'.
     q: Array2<f64>,
     target: Array2<f64>,
@@ -126,7 +128,7 @@ impl<'m> VariationalLearner<'m> {
             rewards,
             model: EmpiricalModel::new(s_count, a_count),
             buffer: Vec::new(),
-            cursor: 0,
+            ring: Ring::new(config.model_buffer),
             target: q.clone(),
             q,
             log_policy: Array2::from_elem((s_count, a_count), -(a_count as f64).ln()),
@@ -257,11 +259,9 @@ impl<'m> VariationalLearner<'m> {
     }
 
     fn push(&mut self, sample: Sample) {
-        if self.buffer.len() < self.config.model_buffer {
-            self.buffer.push(sample);
-        } else {
-            self.buffer[self.cursor] = sample;
-            self.cursor = (self.cursor + 1) % self.config.model_buffer;
+        match self.ring.push() {
+            Slot::Append => self.buffer.push(sample),
+            Slot::Overwrite(i) => self.buffer[i] = sample,
         }
     }
 
