@@ -74,11 +74,18 @@ pub fn run(args: VerifyArgs) -> Result<(String, bool)> {
     Ok((text(&report), hold))
 }
 
+/// One entry of `verify --list --json`: an operator and what it breaks.
+#[derive(serde::Serialize)]
+struct OperatorEntry<'a> {
+    name: &'a str,
+    breaks: &'a str,
+}
+
 fn list(as_json: bool) -> Result<String> {
     let catalog = operators::catalog();
     if as_json {
-        let entries: Vec<_> =
-            catalog.iter().map(|(name, what)| serde_json::json!({ "name": name, "breaks": what })).collect();
+        let entries: Vec<OperatorEntry<'_>> =
+            catalog.iter().map(|&(name, breaks)| OperatorEntry { name, breaks }).collect();
         return super::json(&entries);
     }
     let rows = catalog.iter().map(|(name, what)| vec![name.to_string(), what.to_string()]).collect();
