@@ -17,9 +17,9 @@ use crate::error::{Error, Result};
 use crate::kernel::{GROUP, backup_into, row_dots};
 use crate::mdp::TabularMdp;
 use crate::operators::backup;
+use crate::random::RandomMdp;
 use crate::risk::Beta;
 use crate::solve::{SolveOptions, value_iteration};
-use crate::verify::random::RandomMdp;
 
 /// A dense random MDP: every row has full support (entries U(0,1), normalised), rewards
 /// U(−1, 1), γ = 0.95, no terminal states. The same seed gives the same model (drawn by the

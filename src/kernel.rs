@@ -178,7 +178,7 @@ mod tests {
     use super::*;
     use crate::MdpSpec;
     use crate::operators::backup;
-    use crate::verify::random::{Discount, RandomMdp, Support};
+    use crate::random::{Discount, RandomMdp, Support};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 

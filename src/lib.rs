@@ -82,6 +82,7 @@ pub mod sweep;
 
 pub mod learn;
 pub mod losses;
+pub mod random;
 pub mod ring;
 
 pub mod envs;

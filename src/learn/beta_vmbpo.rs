@@ -117,7 +117,7 @@ impl<'m> VariationalLearner<'m> {
         let (s_count, a_count) = (mdp.n_states(), mdp.n_actions());
         let rewards = match variant.reward {
             RewardTransform::Identity => mdp.rewards().clone(),
-            RewardTransform::MnmLog => super::mnm::log_rewards(mdp)?,
+            RewardTransform::MnmLog => super::reward::mnm_log_rewards(mdp)?,
         };
         let q = Array2::from_elem((s_count, a_count), config.q_init);
         Ok(VariationalLearner {

@@ -65,6 +65,7 @@ pub mod mnm;
 pub mod model;
 pub mod predict;
 pub mod q_learning;
+mod reward;
 pub mod seeds;
 pub mod vmbpo;
 
