@@ -179,7 +179,7 @@ pub enum Error {
 
 /// Text that came from outside (a path, a key, a parser's message) on one line: control
 /// characters such as line breaks are escaped (`\n`), so that every error prints as one line.
-fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(text);
     }

@@ -29,13 +29,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Parse JSON into `T`, an error naming `path` and the JSON path of the bad value (through
-/// `serde_path_to_error`, e.g. `gamma: invalid type…` or an unknown key).
+/// `serde_path_to_error`, e.g. `gamma: invalid type…` or an unknown key); after the value only
+/// whitespace may follow (`{…}{…}` is an error, not the first object).
 pub fn from_json_located<T: serde::de::DeserializeOwned>(text: &str, path: &str) -> Result<T> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-        .map_err(|e| crate::Error::Json { path: path.into(), message: e.to_string() })
+    let json_error = |message: String| crate::Error::Json { path: path.into(), message };
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| json_error(e.to_string()))?;
+    json.end().map_err(|e| json_error(e.to_string()))?;
+    Ok(value)
 }
 
 /// Read a text file, an error naming it.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.display().to_string(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whitespace_may_follow_the_value() {
+        let parse = |text: &str| from_json_located::<serde_json::Value>(text, "f.json");
+        assert!(parse(" { \"a\": 1 } \n").is_ok());
+        for text in [r#"{"episodes": 5}{"episodes": 0}"#, "{} trailing", "[1] ]"] {
+            let message = parse(text).expect_err(text).to_string();
+            assert!(message.starts_with("f.json: trailing characters"), "{text}: {message}");
+        }
+    }
 }

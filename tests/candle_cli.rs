@@ -131,6 +131,8 @@ fn a_broken_checkpoint_is_one_error_line_naming_file_and_field() {
         ("beta", "/beta", serde_json::json!(0.0), "`beta`"),
         ("std", "/prior_dynamics/standardiser/std/1", serde_json::json!(-1.0), "`prior_dynamics.standardiser.std[1]`"),
         ("elites", "/variational_dynamics/elites/0", serde_json::json!(99), "`variational_dynamics`"),
+        // Refused before the networks are built: a 10⁹-wide layer cannot fit in the tensor file.
+        ("huge", "/config/dynamics_hidden/0", serde_json::json!(1_000_000_000u64), "`config`: its networks hold"),
     ] {
         let broken = copy(name, &meta_edit(field, value));
         assert_clean_failure(&["evaluate", &broken], &format!("{name}/checkpoint.json: {needle}"));

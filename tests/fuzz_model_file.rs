@@ -24,9 +24,11 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use riskmdp::{Beta, Method, Solution, SolveOptions, TabularMdp, tolerance};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use common_fuzz::{ODD_NUMBERS, assert_one_line, cases, shown, watched};
+use common_fuzz::{
+    Format, Json, ODD_NUMBERS, assert_one_line, cases, json_input, mutate, print_with_raw, random_node, shown, watched,
+};
 
 /// One case may take this long before the watchdog calls it a hang (the slowest legitimate
 /// case, a 100-state grid solved to the sweep limit, takes well under a second).
@@ -41,9 +43,6 @@ const SOLVE_SWEEPS: usize = 2_000;
 /// steps takes a minute), like `verify --cases 10⁹`, not a bug. The loader still rejects any
 /// horizon whose tables cannot be allocated (T·S·A > 2²⁸).
 const SOLVE_MAX_TIME_INDEXED: usize = 1_000_000;
-
-/// The raw token that replaces a string placeholder in the printed JSON.
-const RAW: &str = "\u{1}raw";
 
 fn seeds() -> &'static [Value] {
     static SEEDS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
@@ -78,99 +77,23 @@ fn seeds() -> &'static [Value] {
     })
 }
 
-/// An odd JSON value to put anywhere: wrong types, edge numbers, odd strings, empty and nested
-/// containers, and (rarely) a huge array.
-fn odd_value(rng: &mut ChaCha8Rng) -> Value {
-    match rng.random_range(0..16) {
-        0 => Value::Null,
-        1 => json!(rng.random_bool(0.5)),
-        2 => json!(ODD_NUMBERS[rng.random_range(0..ODD_NUMBERS.len())]),
-        3 => json!(f64::MAX),
-        4 => json!(-0.0),
-        5 => json!(f64::MIN_POSITIVE * rng.random::<f64>()),
-        6 => json!(rng.random::<u64>()),
-        7 => json!(-(rng.random_range(0..1_000_000i64))),
-        8 => json!(rng.random::<f64>() * 3.0 - 1.0),
-        9 => json!([]),
-        10 => json!({}),
-        11 => json!([[]]),
-        12 => json!({"rows": rng.random_range(0..12), "cols": rng.random_range(0..12)}),
-        13 => {
-            let n = if rng.random_bool(0.05) { rng.random_range(0..20_000) } else { rng.random_range(0..8) };
-            let fill = match rng.random_range(0..4) {
-                0 => json!(0),
-                1 => json!(1.0 / n.max(1) as f64),
-                2 => json!([]),
-                _ => json!([0, 1]),
-            };
-            Value::from(vec![fill; n])
-        }
-        14 => json!(rng.random_range(0..u32::MAX as u64)),
-        _ => json!(RAW),
-    }
-}
+/// The model file's places, for the generic JSON families of `common_fuzz`.
+const MODEL: Format<'static> = Format {
+    keys: &["name", "states", "actions", "gamma", "horizon", "initial", "terminal", "transitions", "rewards", "grid"],
+    numbers: &["/gamma", "/initial", "/transitions", "/rewards", "/horizon", "/states"],
+    raw: &["/gamma", "/horizon", "/states", "/actions", "/name"],
+    extra_keys: &["gama", "extra", "", "states ", "Gamma", "\u{0}", "ga\nmma", "\r\n"],
+    arrays: &["/states", "/actions", "/initial", "/terminal", "/transitions", "/rewards"],
+    own: odd_name,
+};
 
-/// A node of `v` reached by a random walk from the root (stops early with probability 1/4 per
-/// level, so the root's fields are hit as well as single probabilities).
-fn random_node<'a>(v: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
-    let stop = rng.random_bool(0.25);
-    let len = match v {
-        Value::Array(a) => a.len(),
-        Value::Object(o) => o.len(),
-        _ => 0,
-    };
-    if len == 0 || (stop && !v.is_object()) {
-        return v;
-    }
-    let k = rng.random_range(0..len);
-    match v {
-        Value::Array(a) => random_node(&mut a[k], rng),
-        Value::Object(o) => {
-            let key = o.keys().nth(k).cloned().unwrap_or_default();
-            random_node(o.get_mut(&key).expect("key exists"), rng)
-        }
-        _ => unreachable!("len > 0 only for containers"),
-    }
-}
-
-/// The same value as another JSON type.
-fn change_type(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::String(s) => s.parse::<f64>().map_or_else(|_| Value::from(vec![s.clone()]), |x| json!(x)),
-        Value::Array(a) => Value::Object(a.iter().enumerate().map(|(i, x)| (i.to_string(), x.clone())).collect()),
-        Value::Object(o) => Value::from(o.values().cloned().collect::<Vec<_>>()),
-        Value::Bool(b) => json!(u8::from(*b)),
-        Value::Null => json!(0),
-    }
-}
-
-/// The file's keys, each present with probability 3/4, with random values.
-fn random_file(rng: &mut ChaCha8Rng) -> Value {
-    let keys =
-        ["name", "states", "actions", "gamma", "horizon", "initial", "terminal", "transitions", "rewards", "grid"];
-    let mut o = Map::new();
-    for key in keys {
-        if rng.random_bool(0.75) {
-            o.insert(key.to_string(), random_json(rng, 3));
-        }
-    }
-    if rng.random_bool(0.2) {
-        o.insert("extra".into(), random_json(rng, 2));
-    }
-    Value::Object(o)
-}
-
-fn random_json(rng: &mut ChaCha8Rng, depth: u32) -> Value {
-    match rng.random_range(0..if depth == 0 { 3 } else { 5 }) {
-        0 => odd_value(rng),
-        1 => json!(rng.random_range(0..4)),
-        2 => json!(rng.random::<f64>()),
-        3 => Value::from((0..rng.random_range(0..4)).map(|_| random_json(rng, depth - 1)).collect::<Vec<_>>()),
-        _ => {
-            Value::Object((0..rng.random_range(0..3)).map(|i| (format!("k{i}"), random_json(rng, depth - 1))).collect())
-        }
-    }
+/// The model's own mutation: a state or action name made a duplicate, empty, a control
+/// character, or a number.
+fn odd_name(model: &mut Value, rng: &mut ChaCha8Rng) {
+    let key = if rng.random_bool(0.5) { "states" } else { "actions" };
+    let Some(names) = model.as_object_mut().map(|o| o.entry(key).or_insert(Value::Null)) else { return };
+    let node = random_node(names, rng);
+    *node = json!(["A", "", "a\nb", "\u{7}", "β", "0"][rng.random_range(0..6)]);
 }
 
 /// A small model written by hand: S ≤ 4 states, A ≤ 3 actions, dense or sparse rows, random
@@ -198,13 +121,6 @@ fn small_model(rng: &mut ChaCha8Rng) -> Value {
         "terminal": (0..s).map(|j| j + 1 == s && rng.random_bool(0.7)).collect::<Vec<_>>(),
         "transitions": transitions, "rewards": rewards,
     })
-}
-
-/// Print `v` and put a random odd raw token where the placeholder string stands.
-fn print_with_raw(v: &Value, rng: &mut ChaCha8Rng) -> String {
-    let text = v.to_string();
-    let token = ODD_NUMBERS[rng.random_range(0..ODD_NUMBERS.len())];
-    text.replace(&Value::from(RAW).to_string(), token)
 }
 
 /// The families of inputs.
@@ -241,172 +157,24 @@ fn family() -> impl Strategy<Value = Family> {
 fn input(family: Family, seed: usize, rng_seed: u64) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(rng_seed);
     let rng = &mut rng;
-    let mut model = seeds()[seed % seeds().len()].clone();
+    let model = seeds()[seed % seeds().len()].clone();
+    let mut json = |family| json_input(family, model.clone(), &MODEL, rng);
     match family {
-        Family::MutatedModel => {
-            for _ in 0..rng.random_range(1..=3) {
-                mutate(&mut model, rng);
-            }
-            print_with_raw(&model, rng)
-        }
-        Family::RawNumber => {
-            *random_number(&mut model, rng) = json!(RAW);
-            print_with_raw(&model, rng)
-        }
-        Family::DuplicateKey => {
-            let text = model.to_string();
-            let object = model.as_object().expect("seeds are objects");
-            let key = object.keys().nth(rng.random_range(0..object.len())).cloned().unwrap_or_default();
-            let value = if rng.random_bool(0.5) { object[&key].clone() } else { odd_value(rng) };
-            let duplicate = format!("{}:{},", Value::from(key), value);
-            // After the opening brace, or before the closing one.
-            if rng.random_bool(0.5) {
-                format!("{{{duplicate}{}", &text[1..])
-            } else {
-                format!("{},{}}}", &text[..text.len() - 1], duplicate.trim_end_matches(','))
-            }
-        }
-        Family::Truncated => {
-            if rng.random_bool(0.5) {
-                mutate(&mut model, rng);
-            }
-            let text = if rng.random_bool(0.5) { model.to_string() } else { pretty(&model) };
-            let cut = rng.random_range(0..text.len());
-            let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
-            text[..cut].to_string()
-        }
-        Family::ByteNoise => {
-            let mut bytes = model.to_string().into_bytes();
-            for _ in 0..rng.random_range(1..=8) {
-                let at = rng.random_range(0..bytes.len());
-                match rng.random_range(0..3) {
-                    0 => bytes[at] = rng.random(),
-                    1 => {
-                        let alphabet = b"{}[],:\"-.e0123456789 \\";
-                        bytes.insert(at, alphabet[rng.random_range(0..alphabet.len())]);
-                    }
-                    _ => {
-                        bytes.remove(at);
-                    }
-                }
-            }
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Family::RandomBytes => {
-            let n = rng.random_range(0..512);
-            if rng.random_bool(0.5) {
-                let bytes: Vec<u8> = (0..n).map(|_| rng.random()).collect();
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                let alphabet = b"{}[],:\"-.eE0123456789 truefalsnNIy";
-                (0..n).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
-            }
-        }
-        Family::DeepNesting => {
-            let depth = if rng.random_bool(0.1) { rng.random_range(0..200_000) } else { rng.random_range(0..300) };
-            let (open, close) = if rng.random_bool(0.7) { ("[", "]") } else { ("{\"a\":", "}") };
-            let closed = rng.random_bool(0.8);
-            let nested = format!("{}0{}", open.repeat(depth), if closed { close.repeat(depth) } else { String::new() });
-            *random_node(&mut model, rng) = json!(RAW);
-            model.to_string().replace(&Value::from(RAW).to_string(), &nested)
-        }
-        Family::HugeArray => {
-            let n = if rng.random_bool(0.1) { rng.random_range(0..200_000) } else { rng.random_range(0..2_000) };
-            let field = ["states", "actions", "initial", "terminal", "transitions", "rewards"][rng.random_range(0..6)];
-            model[field] = match rng.random_range(0..5) {
-                0 => json!(n),
-                1 => Value::from(vec![json!(0); n]),
-                2 => Value::from(vec![json!([]); n]),
-                3 => Value::from(vec![json!([[]]); n]),
-                _ => Value::from(vec![json!(format!("s{n}")); n]),
-            };
-            model.to_string()
-        }
-        Family::RandomFile => print_with_raw(&random_file(rng), rng),
+        Family::MutatedModel => json(Json::Mutated),
+        Family::RawNumber => json(Json::RawNumber),
+        Family::DuplicateKey => json(Json::DuplicateKey),
+        Family::Truncated => json(Json::Truncated),
+        Family::ByteNoise => json(Json::ByteNoise),
+        Family::RandomBytes => json(Json::RandomBytes),
+        Family::DeepNesting => json(Json::DeepNesting),
+        Family::HugeArray => json(Json::HugeArray),
+        Family::RandomFile => json(Json::RandomObject),
         Family::SmallModel => {
             let mut model = small_model(rng);
             if rng.random_bool(0.3) {
-                mutate(&mut model, rng);
+                mutate(&mut model, rng, &MODEL);
             }
             print_with_raw(&model, rng)
-        }
-    }
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-/// A number of the model (a probability, a reward, γ, …), found by walking down at random.
-fn random_number<'a>(v: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
-    let key = ["gamma", "initial", "transitions", "rewards", "horizon", "states"][rng.random_range(0..6)];
-    if v.get(key).is_none() {
-        return v;
-    }
-    first_leaf(&mut v[key], rng)
-}
-
-/// Down random elements of nested arrays to a non-array (or an empty array).
-fn first_leaf<'a>(node: &'a mut Value, rng: &mut ChaCha8Rng) -> &'a mut Value {
-    let len = node.as_array().map_or(0, Vec::len);
-    if len == 0 {
-        return node;
-    }
-    let k = rng.random_range(0..len);
-    first_leaf(&mut node[k], rng)
-}
-
-/// One mutation of a model tree.
-fn mutate(model: &mut Value, rng: &mut ChaCha8Rng) {
-    match rng.random_range(0..7) {
-        0 => *random_node(model, rng) = odd_value(rng),
-        1 => {
-            // Delete a key or an element.
-            let node = random_node(model, rng);
-            match node {
-                Value::Object(o) if !o.is_empty() => {
-                    let key = o.keys().nth(rng.random_range(0..o.len())).cloned().unwrap_or_default();
-                    o.remove(&key);
-                }
-                Value::Array(a) if !a.is_empty() => {
-                    a.remove(rng.random_range(0..a.len()));
-                }
-                other => *other = Value::Null,
-            }
-        }
-        2 => {
-            let node = random_node(model, rng);
-            *node = change_type(node);
-        }
-        3 => {
-            // Move one probability: a small step (within or just beyond the 1e-9 row tolerance)
-            // or anywhere in [−0.5, 1.5].
-            let node = random_number(model, rng);
-            let old = node.as_f64().unwrap_or(0.0);
-            let step = [1e-12, 1e-10, 5e-10, 1e-9, 2e-9, 1e-6, 0.1][rng.random_range(0..7)];
-            *node = match rng.random_range(0..3) {
-                0 => json!(old + step),
-                1 => json!(old - step),
-                _ => json!(rng.random::<f64>() * 2.0 - 0.5),
-            };
-        }
-        4 => {
-            // An extra field, at the top or in the grid.
-            let key = ["gama", "extra", "", "states ", "Gamma", "\u{0}", "ga\nmma", "\r\n"][rng.random_range(0..8)];
-            if let Some(o) = model.as_object_mut() {
-                o.insert(key.to_string(), odd_value(rng));
-            }
-        }
-        5 => {
-            // A field set to an odd number spelt raw.
-            let key = ["gamma", "horizon", "states", "actions", "name"][rng.random_range(0..5)];
-            model[key] = json!(RAW);
-        }
-        _ => {
-            // Names: duplicates, empty, control characters, a count instead.
-            let key = if rng.random_bool(0.5) { "states" } else { "actions" };
-            let node = random_node(&mut model[key], rng);
-            *node = json!(["A", "", "a\nb", "\u{7}", "β", "0"][rng.random_range(0..6)]);
         }
     }
 }

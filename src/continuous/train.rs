@@ -80,10 +80,10 @@ pub enum TrainError {
     #[error(transparent)]
     Config(#[from] crate::Error),
     /// A tensor computation failed (a shape mismatch is a bug; a file error names the file).
-    #[error("tensor computation: {0}")]
+    #[error("tensor computation: {}", first_line(.0))]
     Candle(#[from] candle_core::Error),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", crate::error::one_line(.path))]
     Io {
         /// The path.
         path: String,
@@ -91,7 +91,7 @@ pub enum TrainError {
         source: std::io::Error,
     },
     /// A checkpoint's metadata is malformed or does not match its tensors.
-    #[error("{path}: {message}")]
+    #[error("{}: {}", crate::error::one_line(.path), crate::error::one_line(.message))]
     Checkpoint {
         /// The path.
         path: String,
@@ -828,16 +828,33 @@ impl Learner {
             .map_err(|source| TrainError::Io { path: meta_path.display().to_string(), source })?;
         let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| bad(&meta_path, e.to_string()))?;
         check_meta(&meta).map_err(|message| bad(&meta_path, message))?;
+        // Every weight is an f32 of the tensor file: a config whose networks cannot fit in it is
+        // refused before they are built (a hidden layer of 10⁹ units would take hours and
+        // hundreds of GB to draw, only to fail the shape check).
+        let file_bytes = std::fs::metadata(&tensors)
+            .map_err(|source| TrainError::Io { path: tensors.display().to_string(), source })?
+            .len();
+        let env = meta.env.make();
+        let weights = least_weights(&meta.config, env.observation_dim(), env.action_dim());
+        if weights.saturating_mul(4) > file_bytes {
+            return Err(bad(
+                &meta_path,
+                format!(
+                    "`config`: its networks hold at least {weights} weights, more than the {file_bytes} bytes of \
+                     {CHECKPOINT_TENSORS} can store"
+                ),
+            ));
+        }
         let mut learner = Learner::new(meta.env, meta.algo, &meta.config, meta.seed)
             .map_err(|e| bad(&meta_path, format!("config: {e}")))?;
         let mut combined = learner.combined_varmap();
-        combined.load(&tensors).map_err(|e| bad(&tensors, one_line(&e)))?;
+        combined.load(&tensors).map_err(|e| bad(&tensors, first_line(&e)))?;
         for (name, var) in sorted_vars(&combined) {
             let finite = var
                 .as_tensor()
                 .flatten_all()
                 .and_then(|t| t.to_vec1::<f32>())
-                .map_err(|e| bad(&tensors, one_line(&e)))?;
+                .map_err(|e| bad(&tensors, first_line(&e)))?;
             if let Some(i) = finite.iter().position(|x| !x.is_finite()) {
                 return Err(bad(&tensors, format!("`{name}`: entry {i} is {}, not a finite weight", finite[i])));
             }
@@ -845,11 +862,11 @@ impl Learner {
         learner
             .prior_dynamics
             .restore(meta.prior_dynamics.elites, meta.prior_dynamics.standardiser)
-            .map_err(|e| bad(&meta_path, format!("`prior_dynamics`: {}", one_line(&e))))?;
+            .map_err(|e| bad(&meta_path, format!("`prior_dynamics`: {}", first_line(&e))))?;
         learner
             .variational_dynamics
             .restore(meta.variational_dynamics.elites, meta.variational_dynamics.standardiser)
-            .map_err(|e| bad(&meta_path, format!("`variational_dynamics`: {}", one_line(&e))))?;
+            .map_err(|e| bad(&meta_path, format!("`variational_dynamics`: {}", first_line(&e))))?;
         learner.beta = meta.beta;
         learner.step = meta.step;
         Ok(learner)
@@ -864,8 +881,22 @@ fn saturated(log_w: &[f32], clamp: f64) -> (f64, f64) {
     (at(|w, c| w.abs() >= c), at(|w, c| w >= c))
 }
 
+/// A lower bound on the weights of a learner's networks under `config`: the weight matrices
+/// between consecutive layers of the actor and the prior policy, the four critics (twins and
+/// targets) and both ensembles, each with its narrowest output (biases and wider heads left out).
+fn least_weights(config: &TrainConfig, obs: usize, act: usize) -> u64 {
+    let matrices = |sizes: &[usize]| -> u64 {
+        sizes.windows(2).fold(0u64, |sum, w| sum.saturating_add((w[0] as u64).saturating_mul(w[1] as u64)))
+    };
+    let actor = matrices(&[&[obs][..], &config.actor_hidden, &[act]].concat());
+    let critic = matrices(&[&[obs + act][..], &config.critic_hidden, &[1]].concat());
+    let member = matrices(&[&[obs + act][..], &config.dynamics_hidden, &[1 + obs]].concat());
+    let ensemble = member.saturating_mul(config.ensemble_size as u64);
+    actor.saturating_mul(2).saturating_add(critic.saturating_mul(4)).saturating_add(ensemble.saturating_mul(2))
+}
+
 /// The first line of an error's message (candle appends a backtrace to some).
-fn one_line(e: &impl std::fmt::Display) -> String {
+fn first_line(e: &impl std::fmt::Display) -> String {
     e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
