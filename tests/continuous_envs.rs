@@ -349,13 +349,17 @@ fn spaces_and_limits_are_gymnasiums() {
 }
 
 #[test]
-fn an_action_of_the_wrong_length_is_an_error_and_changes_nothing() {
+fn an_action_of_the_wrong_length_or_not_finite_is_an_error_and_changes_nothing() {
     let mut envs: [Box<dyn Env>; 2] = [Box::new(MountainCar::new()), Box::new(Pendulum::new())];
     for env in &mut envs {
         env.reset_seeded(4);
         for action in [&[][..], &[0.0, 0.0][..]] {
             let message = env.step(action).expect_err("refused").to_string();
             assert!(message.contains("action") && message.contains("takes 1 action coordinate"), "{message}");
+        }
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let message = env.step(&[x]).expect_err("refused").to_string();
+            assert!(message.starts_with("action: ") && message.contains("takes a finite action"), "{message}");
         }
         // The refused steps left the episode where it was: the same as a fresh one.
         let mut fresh: Box<dyn Env> =

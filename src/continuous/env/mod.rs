@@ -130,8 +130,8 @@ pub trait Env {
     /// (`truncated` stays set); call `reset` to start a new episode.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming `action` if `action.len() != action_dim()`; the
-    /// environment is left as it was.
+    /// [`Error::InvalidParameter`] naming `action` if `action.len() != action_dim()` or a
+    /// coordinate is not finite; the environment is left as it was.
     fn step(&mut self, action: &[f64]) -> Result<Step>;
 }
 
@@ -146,10 +146,15 @@ fn uniform(rng: &mut dyn Rng, low: f64, high: f64) -> f64 {
 /// The one action of a one-dimensional environment.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] naming `action` unless it holds exactly one number.
+/// [`Error::InvalidParameter`] naming `action` unless it holds exactly one finite number (a
+/// NaN would clip to NaN and turn every later observation and reward into NaN).
 fn single_action(id: &str, action: &[f64]) -> Result<f64> {
     match action {
-        [a] => Ok(*a),
+        [a] if a.is_finite() => Ok(*a),
+        [a] => Err(Error::InvalidParameter {
+            name: "action".into(),
+            message: format!("{id} takes a finite action, got {a}"),
+        }),
         _ => Err(Error::InvalidParameter {
             name: "action".into(),
             message: format!("{id} takes 1 action coordinate, got {}", action.len()),
