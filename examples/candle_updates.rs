@@ -36,8 +36,8 @@ use rand_chacha::ChaCha8Rng;
 use riskmdp::continuous::nets::{
     Activation, Ensemble, GaussianActor, TAU, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal,
 };
+use riskmdp::continuous::numeric::NumericTensor;
 use riskmdp::continuous::optim::FusedAdam;
-use riskmdp::continuous::tensor::Batch;
 use riskmdp::losses::{self, sac_critic_target, sac_policy_loss};
 
 #[global_allocator]
@@ -100,7 +100,7 @@ struct Args {
     /// Action width (Mountain Car 1, Hopper 3).
     #[arg(long, default_value_t = 1)]
     act: usize,
-    /// Batch size (per member for the ensemble).
+    /// NumericTensor size (per member for the ensemble).
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// CPU threads for candle and rayon.
@@ -216,19 +216,21 @@ impl ActorCritic {
         // The library's formulas (riskmdp::losses), as the learners call them.
         let next = self.actor.sample(&b.next_obs, &standard_normal(rng, &self.noise_shape)?)?;
         let q_next = self.target.min(&b.next_obs, &next.action)?;
-        let (r, not_done) = (Batch::new(b.reward.clone()), Batch::new(b.not_done.clone()));
-        let y = sac_critic_target(r, not_done, Batch::new(q_next), Batch::new(next.log_prob), ALPHA, GAMMA)
-            .into_tensor()?
-            .detach();
+        let (r, not_done) = (NumericTensor::new(b.reward.clone()), NumericTensor::new(b.not_done.clone()));
+        let y =
+            sac_critic_target(r, not_done, NumericTensor::new(q_next), NumericTensor::new(next.log_prob), ALPHA, GAMMA)
+                .into_tensor()?
+                .detach();
         let (q1, q2) = self.critic.forward(&b.obs, &b.action)?;
-        let critic_loss = (losses::critic_loss(Batch::new(q1), Batch::new(y.clone()))
-            + losses::critic_loss(Batch::new(q2), Batch::new(y)))
+        let critic_loss = (losses::critic_loss(NumericTensor::new(q1), NumericTensor::new(y.clone()))
+            + losses::critic_loss(NumericTensor::new(q2), NumericTensor::new(y)))
         .into_tensor()?;
         self.critic_opt.backward_step(&critic_loss)?;
         // Actor: reparameterised tanh-Gaussian sample through the critics.
         let sample = self.actor.sample(&b.obs, &standard_normal(rng, &self.noise_shape)?)?;
         let q = self.critic.min(&b.obs, &sample.action)?;
-        let actor_loss = sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), ALPHA).into_tensor()?;
+        let actor_loss =
+            sac_policy_loss(NumericTensor::new(sample.log_prob), NumericTensor::new(q), ALPHA).into_tensor()?;
         self.actor_opt.backward_step(&actor_loss)?;
         soft_update(&self.critic_vars, &self.target_vars, TAU)?;
         Ok(critic_loss)

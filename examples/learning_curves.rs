@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use riskmdp::envs::Gridworld;
 use riskmdp::learn::predict::{data_kl, predicted_betas};
 use riskmdp::learn::{Algorithm, Band, LearnConfig, LearnReport, Learner, learn_seeds};
-use riskmdp::losses::BetaUpdate;
+use riskmdp::losses::{BetaUpdate, DualConfig};
 use riskmdp::plot::curves::{Corner, Panel, Series, save};
 use riskmdp::{Beta, SolveOptions, TabularMdp, sweep::sweep};
 
@@ -143,7 +143,8 @@ fn figure_3(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>
     let world = Gridworld::cliff();
     let mdp = world.build()?;
     let base = cliff_config(budget);
-    let linear = LearnConfig { beta_update: BetaUpdate::Linear, ..base.clone() };
+    let linear =
+        LearnConfig { dual: DualConfig { beta_update: BetaUpdate::Linear, ..base.dual.clone() }, ..base.clone() };
     let a = [
         run(&mdp, beta_vmbpo("β-VMBPO (log-β step)", base.clone()), budget)?,
         run(&mdp, beta_vmbpo("β-VMBPO (linear step, paper)", linear.clone()), budget)?,
@@ -160,9 +161,22 @@ fn figure_3(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>
     ];
     let mut by_beta0 = Vec::new();
     for (k, &beta0) in BETA0S.iter().enumerate() {
-        let log = run(&mdp, beta_vmbpo(&format!("β0 = {beta0}"), LearnConfig { beta0, ..base.clone() }), budget)?;
-        let lin =
-            run(&mdp, beta_vmbpo(&format!("β0 = {beta0}, linear"), LearnConfig { beta0, ..linear.clone() }), budget)?;
+        let log = run(
+            &mdp,
+            beta_vmbpo(
+                &format!("β0 = {beta0}"),
+                LearnConfig { dual: DualConfig { beta0, ..base.dual.clone() }, ..base.clone() },
+            ),
+            budget,
+        )?;
+        let lin = run(
+            &mdp,
+            beta_vmbpo(
+                &format!("β0 = {beta0}, linear"),
+                LearnConfig { dual: DualConfig { beta0, ..linear.dual.clone() }, ..linear.clone() },
+            ),
+            budget,
+        )?;
         by_beta0.push((k, log, lin));
     }
     let switch_beta = path_switch_beta(&world, &mdp)?;
@@ -207,7 +221,8 @@ fn figure_3(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::Error>
         legend: Corner::LowerRight,
         ..Panel::default()
     };
-    let title = format!("Fig. 3 — cliff gridworld, ε = {}, Q₀ = {}, {} seeds", base.epsilon, base.q_init, budget.seeds);
+    let title =
+        format!("Fig. 3 — cliff gridworld, ε = {}, Q₀ = {}, {} seeds", base.dual.epsilon, base.q_init, budget.seeds);
     for name in ["fig3_cliff_learning.png", "fig3_cliff_learning.svg"] {
         save(&[panel_a.clone(), panel_b.clone(), panel_c.clone()], &title, &out.join(name))?;
     }
@@ -277,7 +292,8 @@ fn figure_epsilon(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::
     let switch_beta = path_switch_beta(&world, &mdp)?;
     let mut rows = Vec::new();
     for &epsilon in &EPSILONS {
-        let config = LearnConfig { epsilon, ..cliff_config(budget) };
+        let base = cliff_config(budget);
+        let config = LearnConfig { dual: DualConfig { epsilon, ..base.dual.clone() }, ..base };
         rows.push((epsilon, run(&mdp, beta_vmbpo(&format!("ε = {epsilon}"), config), budget)?));
     }
     let eps: Vec<f64> = rows.iter().map(|(e, _)| *e).collect();
@@ -322,7 +338,8 @@ fn figure_epsilon(out: &Path, budget: Budget) -> Result<(), Box<dyn std::error::
 /// (`riskmdp::learn::predict`): one seed of β-VMBPO per gridworld.
 fn predictions(budget: Budget) -> Result<(), Box<dyn std::error::Error>> {
     println!("where β settles (seed 1) against the exact root of KL̂_β = ε on the learner's data:");
-    let cliff = LearnConfig { beta0: 100.0, ..cliff_config(budget) };
+    let mut cliff = cliff_config(budget);
+    cliff.dual.beta0 = 100.0;
     let mnm = LearnConfig { episodes: budget.episodes, ..LearnConfig::default() };
     for (name, world, config) in [("cliff", Gridworld::cliff(), cliff), ("MnM", Gridworld::mnm(), mnm)] {
         let mdp = world.build()?;
@@ -333,18 +350,18 @@ fn predictions(budget: Budget) -> Result<(), Box<dyn std::error::Error>> {
         }
         let Learner::Variational(learner) = learner else { unreachable!("β-VMBPO is variational") };
         let (beta, kl) = (learner.beta(), learner.kl());
-        match predicted_betas(learner.model(), &mdp, config.epsilon, (1e-2, 1e4), 61) {
+        match predicted_betas(learner.model(), &mdp, config.dual.epsilon, (1e-2, 1e4), 61) {
             Ok(roots) => {
                 let exact_kl = data_kl(learner.model(), &mdp, Beta::new(beta)?)?;
                 println!(
                     "  {name:<6} ε = {}: learnt β = {beta:.4} (its KL {kl:.5}); predicted roots {roots:.4?}; \
                      exact KL̂ at the learnt β {exact_kl:.5}",
-                    config.epsilon
+                    config.dual.epsilon
                 );
             }
             Err(e) => println!(
                 "  {name:<6} ε = {}: learnt β = {beta:.4} (its KL {kl:.5}); no prediction: {e}",
-                config.epsilon
+                config.dual.epsilon
             ),
         }
     }

@@ -202,32 +202,13 @@ mod tests {
     use super::*;
     use riskmdp::continuous::train::LOG_FILE;
 
-    fn tiny() -> TrainConfig {
-        TrainConfig {
-            warmup_steps: 60,
-            eval_every: 100,
-            eval_episodes: 1,
-            model_every: 50,
-            rollouts: 64,
-            ensemble_size: 3,
-            elites: 2,
-            dynamics_hidden: vec![8],
-            actor_hidden: vec![8],
-            critic_hidden: vec![8],
-            batch_size: 16,
-            dynamics_batch_size: 16,
-            dynamics_max_batches: 4,
-            ..TrainConfig::mountain_car_cpu()
-        }
-    }
-
     /// The figure is written, and the same seed gives the same bytes.
     #[test]
     fn the_figure_is_written_and_reproducible() {
         let root = std::env::temp_dir().join(format!("riskmdp-mountain-car-{}", std::process::id()));
         let draw_once = |name: &str| {
             let dir = root.join(name);
-            run(&tiny(), 200, 3, &dir.join("checkpoints"), false, &dir, 4).expect("trains and draws");
+            run(&TrainConfig::tiny(), 200, 3, &dir.join("checkpoints"), false, &dir, 4).expect("trains and draws");
             ["png", "svg"].map(|ext| std::fs::read(dir.join(format!("fig4_mountain_car.{ext}"))).expect("written"))
         };
         let (first, second) = (draw_once("1"), draw_once("2"));

@@ -39,6 +39,56 @@ pub fn from_json_located<T: serde::de::DeserializeOwned>(text: &str, path: &str)
     Ok(value)
 }
 
+/// A config file laid over `base`: `text` is a JSON object holding any subset of `base`'s
+/// fields, and every field it names replaces `base`'s.
+///
+/// The file is first parsed alone (`T`'s serde defaults filling what it leaves out), so that a
+/// syntax error or a wrong type is reported at its line in the file; a key that `base` does not
+/// serialise is refused by name (the configs flatten their shared
+/// [`DualConfig`](crate::losses::DualConfig), which serde's `deny_unknown_fields` does not
+/// allow).
+///
+/// # Errors
+/// [`crate::Error::Json`] naming `path`: malformed JSON, a value of the wrong type, text after
+/// the object, a non-object, an unknown key.
+pub fn overlay_json<T>(base: &T, text: &str, path: &str) -> Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let json_error = |message: String| crate::Error::Json { path: path.into(), message };
+    let _alone: T = from_json_located(text, path)?;
+    let file: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e.to_string()))?;
+    let mut merged = serde_json::to_value(base).map_err(|e| json_error(e.to_string()))?;
+    let (Some(fields), Some(known)) = (file.as_object(), merged.as_object_mut()) else {
+        return Err(json_error("a config must be a JSON object".into()));
+    };
+    if let Some(message) = refuse_unknown(fields, known) {
+        return Err(json_error(message));
+    }
+    for (key, value) in fields {
+        known.insert(key.clone(), value.clone());
+    }
+    serde_path_to_error::deserialize(merged).map_err(|e| json_error(e.to_string()))
+}
+
+/// The refusal of the first key of the JSON object `value` that `known` does not serialise, in
+/// serde's words (`unknown field `k`, expected one of …`); `None` if every key is known or
+/// `value` is not an object.
+#[cfg(feature = "candle")]
+pub fn unknown_field<T: serde::Serialize>(value: &serde_json::Value, known: &T) -> Option<String> {
+    let known = serde_json::to_value(known).ok()?;
+    refuse_unknown(value.as_object()?, known.as_object()?)
+}
+
+fn refuse_unknown(
+    fields: &serde_json::Map<String, serde_json::Value>,
+    known: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    let key = fields.keys().find(|key| !known.contains_key(*key))?;
+    let expected: Vec<String> = known.keys().map(|k| format!("`{k}`")).collect();
+    Some(format!("unknown field `{key}`, expected one of {}", expected.join(", ")))
+}
+
 /// Read a text file, an error naming it.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.display().to_string(), source })

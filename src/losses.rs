@@ -304,6 +304,96 @@ pub enum BetaUpdate {
     Log,
 }
 
+/// The settings of β shared by the tabular ([`LearnConfig`](crate::learn::LearnConfig)) and
+/// the continuous (`TrainConfig`) learners: where β starts, the dual that moves it (Eq. 9 by
+/// [`dual_step`]), its clamps (App. C.4), and the clamp c of the β-scaled TD error in the
+/// dynamics weight (Eq. 11, [`dynamics_log_weight`]).
+///
+/// Both configs flatten it: a config file names these keys at its top level (`"epsilon": 10`),
+/// as before. Its defaults are App. C.2's (β₀ = 100, ε = 0.1, c = 4, β ≤ 1e7) with the linear
+/// step of the paper and η = 1, the tabular learner's; `TrainConfig` sets its own η = 0.01.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[must_use]
+pub struct DualConfig {
+    /// Initial β (App. C.2: 100). VMBPO, MnM and Q-learning use β = 1 and ignore it.
+    pub beta0: f64,
+    /// KL bound ε of the dual (App. C.2: 0.1; App. C.4: 10 for simple environments).
+    pub epsilon: f64,
+    /// Step size η of the dual; 0 keeps β fixed at `beta0`.
+    pub beta_lr: f64,
+    /// Dual step in β (the paper) or in log β.
+    pub beta_update: BetaUpdate,
+    /// Lower clamp of β (default 1e-3).
+    pub beta_min: f64,
+    /// Upper clamp of β (App. C.4: 1e7).
+    pub beta_max: f64,
+    /// Clamp c of the TD error in the variational-dynamics weight (App. C.1: 4).
+    pub td_clamp: f64,
+}
+
+impl Default for DualConfig {
+    fn default() -> Self {
+        DualConfig {
+            beta0: 100.0,
+            epsilon: 0.1,
+            beta_lr: 1.0,
+            beta_update: BetaUpdate::Linear,
+            beta_min: 1e-3,
+            beta_max: crate::dual::BETA_MAX,
+            td_clamp: TD_CLAMP,
+        }
+    }
+}
+
+impl DualConfig {
+    /// One step of the dual from `beta` given the measured `kl`: [`dual_step`] with these
+    /// settings.
+    #[must_use]
+    pub fn step(&self, beta: f64, kl: f64) -> f64 {
+        dual_step(beta, kl, self.epsilon, self.beta_lr, self.beta_update, (self.beta_min, self.beta_max))
+    }
+
+    /// Check every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the first bad field:
+    /// `beta0`, `epsilon`, `beta_min`, `beta_max`, `td_clamp` not positive and finite,
+    /// `beta_lr` negative or not finite, `beta0` outside `[beta_min, beta_max]`.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::losses::DualConfig;
+    /// assert!(DualConfig::default().validate().is_ok());
+    /// let bad = DualConfig { beta0: 1e8, ..DualConfig::default() };
+    /// assert!(bad.validate().unwrap_err().to_string().contains("beta0"));
+    /// ```
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |name: &str, message: String| Err(crate::Error::InvalidParameter { name: name.into(), message });
+        for (name, x) in [
+            ("beta0", self.beta0),
+            ("epsilon", self.epsilon),
+            ("beta_min", self.beta_min),
+            ("beta_max", self.beta_max),
+            ("td_clamp", self.td_clamp),
+        ] {
+            if !(x.is_finite() && x > 0.0) {
+                return bad(name, format!("{x} must be a positive finite number"));
+            }
+        }
+        if !(self.beta_lr.is_finite() && self.beta_lr >= 0.0) {
+            return bad("beta_lr", format!("{} must be a finite number ≥ 0", self.beta_lr));
+        }
+        if !(self.beta_min <= self.beta0 && self.beta0 <= self.beta_max) {
+            return bad(
+                "beta0",
+                format!("{} is outside [beta_min, beta_max] = [{}, {}]", self.beta0, self.beta_min, self.beta_max),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// One step of dual descent on β, Eq. (9), clamped to `[β_min, β_max]` (App. C.4).
 ///
 /// # Formula

@@ -1,8 +1,8 @@
 //! Claim: the losses of Eqs. 9–14 (`riskmdp::losses`, written once over `Numeric`) give the
-//! same numbers on candle tensors (`Batch`) as on `f64`, and candle's gradients of them match
+//! same numbers on candle tensors (`NumericTensor`) as on `f64`, and candle's gradients of them match
 //! central finite differences of the `f64` code.
 //!
-//! * Values: a batch of f32 samples through `Batch` against the mean of the per-sample `f64`
+//! * Values: a batch of f32 samples through `NumericTensor` against the mean of the per-sample `f64`
 //!   results on the same inputs (each f32 widened exactly), to [`F32_RELATIVE`].
 //! * Gradients: every input a candle `Var` (f64, so that only the derivative is under test),
 //!   `backward()`, against central differences of the `f64` loss, to [`FINITE_DIFFERENCE`].
@@ -17,7 +17,7 @@ use std::ops::{Add, Mul, Neg, Sub};
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use riskmdp::continuous::tensor::Batch;
+use riskmdp::continuous::numeric::NumericTensor;
 use riskmdp::losses::{self, Numeric, TD_CLAMP};
 
 /// Agreement of f32 tensor code with f64 on the same inputs: relative to `1 + |f64 value|`. One
@@ -113,7 +113,7 @@ impl Case {
         }
     }
 
-    /// The loss on any `Numeric`: the same call for `f64` (one sample) and `Batch`.
+    /// The loss on any `Numeric`: the same call for `f64` (one sample) and `NumericTensor`.
     fn eval<T: Numeric>(self, x: &[T]) -> T {
         let x = |i: usize| x[i].clone();
         match self {
@@ -223,14 +223,15 @@ fn f32_disagreement<T: Numeric>(
     }
 }
 
-fn batch_tensor(b: Batch) -> Tensor {
+fn batch_tensor(b: NumericTensor) -> Tensor {
     b.into_tensor().expect("shape-matched inputs")
 }
 
 #[test]
 fn every_loss_on_f32_tensors_equals_the_f64_mean_of_its_samples() {
     for case in Case::ALL {
-        let worst = (0..4).map(|seed| f32_disagreement(case, seed, Batch::new, batch_tensor)).fold(0.0, f64::max);
+        let worst =
+            (0..4).map(|seed| f32_disagreement(case, seed, NumericTensor::new, batch_tensor)).fold(0.0, f64::max);
         eprintln!("{case:?}: worst relative f32 error {worst:.1e}");
         assert!(worst <= F32_RELATIVE, "{case:?}: relative error {worst:e}");
     }
@@ -239,10 +240,10 @@ fn every_loss_on_f32_tensors_equals_the_f64_mean_of_its_samples() {
 #[test]
 fn every_numeric_operation_on_tensors_is_the_f64_one_elementwise() {
     let xs = [0.3f64, 1.7, -2.5, 4.5, -6.0, 0.0];
-    let t = Batch::new(Tensor::from_slice(&xs, xs.len(), &Device::Cpu).expect("tensor"));
+    let t = NumericTensor::new(Tensor::from_slice(&xs, xs.len(), &Device::Cpu).expect("tensor"));
     let k = -1.25;
     type Elementwise = fn(f64) -> f64;
-    let ops: [(&str, Batch, Elementwise); 5] = [
+    let ops: [(&str, NumericTensor, Elementwise); 5] = [
         ("exp", t.exp(), f64::exp),
         ("square", t.square(), |x| x * x),
         ("clamp", t.clamp(-2.0, 4.0), |x| x.clamp(-2.0, 4.0)),
@@ -301,7 +302,9 @@ fn every_loss_gradient_matches_central_finite_differences() {
     for case in Case::ALL {
         let mut case_worst = 0.0f64;
         for seed in 0..3 {
-            for (i, (backprop, numeric)) in gradients(case, seed, Batch::new, batch_tensor).into_iter().enumerate() {
+            for (i, (backprop, numeric)) in
+                gradients(case, seed, NumericTensor::new, batch_tensor).into_iter().enumerate()
+            {
                 let worst = worst_relative(&backprop, &numeric);
                 case_worst = case_worst.max(worst);
                 assert!(
@@ -330,7 +333,7 @@ fn the_gradient_check_covers_td_errors_on_both_sides_of_the_clamp() {
 #[test]
 fn clamp_gradient_on_the_exact_bound_is_one_half_in_candle() {
     let x = Var::from_slice(&[-4.0f64, 4.0, 0.5, 9.0, -9.0], 5, &Device::Cpu).expect("var");
-    let clamped = batch_tensor(Batch::new(x.as_tensor().clone()).clamp(-4.0, 4.0));
+    let clamped = batch_tensor(NumericTensor::new(x.as_tensor().clone()).clamp(-4.0, 4.0));
     let grads = clamped.sum_all().and_then(|s| s.backward()).expect("backward");
     let grad = values(grads.get(x.as_tensor()).expect("x has a gradient"));
     assert!(worst_relative(&grad, &[0.5, 0.5, 1.0, 0.0, 0.0]) <= f64::EPSILON, "{grad:?}");
@@ -341,14 +344,14 @@ fn a_scalar_broadcasts_over_the_batch_but_unequal_batch_shapes_are_an_error() {
     let cpu = &Device::Cpu;
     let column = Tensor::from_slice(&[1.0f32, 2.0, 3.0], 3, cpu).expect("tensor");
     let scalar = Tensor::new(2.0f32, cpu).expect("tensor");
-    let product = batch_tensor(Batch::new(scalar) * Batch::new(column.clone()));
+    let product = batch_tensor(NumericTensor::new(scalar) * NumericTensor::new(column.clone()));
     assert!(worst_relative(&values(&product), &[2.0, 4.0, 6.0]) <= f64::EPSILON);
 
     // (3, 1) − (3) would be a (3, 3) matrix under NumPy rules: a silently wrong loss.
     let as_matrix = column.reshape((3, 1)).expect("reshape");
-    let mismatch = Batch::new(as_matrix) - Batch::new(column);
+    let mismatch = NumericTensor::new(as_matrix) - NumericTensor::new(column);
     // The error passes through every later operation and surfaces once, without a panic.
-    let loss = losses::critic_loss(mismatch, Batch::new(Tensor::new(0.0f32, cpu).expect("tensor")));
+    let loss = losses::critic_loss(mismatch, NumericTensor::new(Tensor::new(0.0f32, cpu).expect("tensor")));
     let err = loss.clone().into_tensor().expect_err("shape mismatch must surface");
     assert!(err.to_string().contains("shape mismatch"), "{err}");
     assert!(loss.tensor().is_err());
@@ -370,10 +373,10 @@ enum Bug {
 }
 
 #[derive(Clone)]
-struct Planted(Batch, Bug);
+struct Planted(NumericTensor, Bug);
 
 impl Planted {
-    fn with(&self, b: Batch) -> Self {
+    fn with(&self, b: NumericTensor) -> Self {
         Planted(b, self.1)
     }
     fn tensor(&self) -> Tensor {
@@ -424,14 +427,14 @@ impl Numeric for Planted {
     }
     fn mean(&self) -> Self {
         match self.1 {
-            Bug::MeanSums => self.with(Batch::from_result(self.tensor().sum_all())),
+            Bug::MeanSums => self.with(NumericTensor::from_result(self.tensor().sum_all())),
             _ => self.with(self.0.mean()),
         }
     }
     fn scale(&self, k: f64) -> Self {
         match self.1 {
             Bug::ScaleIgnoresK => self.clone(),
-            Bug::ScaleDetaches => self.with(Batch::new(self.tensor().detach()).scale(k)),
+            Bug::ScaleDetaches => self.with(NumericTensor::new(self.tensor().detach()).scale(k)),
             _ => self.with(self.0.scale(k)),
         }
     }
@@ -445,7 +448,9 @@ fn planted_value_bugs_break_the_f32_agreement() {
     for bug in [Bug::ScaleIgnoresK, Bug::MeanSums, Bug::ClampIgnored] {
         let caught: Vec<Case> = Case::ALL
             .into_iter()
-            .filter(|&case| f32_disagreement(case, 0, |t| Planted(Batch::new(t), bug), |p| p.tensor()) > F32_RELATIVE)
+            .filter(|&case| {
+                f32_disagreement(case, 0, |t| Planted(NumericTensor::new(t), bug), |p| p.tensor()) > F32_RELATIVE
+            })
             .collect();
         // Which cases each bug must break: scale carries β, γ, ε; every loss but the
         // elementwise ones means; the clamp acts in the two TD-weight cases.
@@ -467,11 +472,11 @@ fn planted_detached_scale_keeps_values_but_breaks_the_gradient_check() {
     let bug = Bug::ScaleDetaches;
     // Values agree: the bug is invisible to the value check ...
     for case in Case::ALL {
-        assert!(f32_disagreement(case, 0, |t| Planted(Batch::new(t), bug), |p| p.tensor()) <= F32_RELATIVE);
+        assert!(f32_disagreement(case, 0, |t| Planted(NumericTensor::new(t), bug), |p| p.tensor()) <= F32_RELATIVE);
     }
     // ... and the gradient check catches it where a scaled input carries the gradient.
     for case in [Case::LogWeight, Case::CriticTarget, Case::Dual] {
-        let worst = gradients(case, 0, |t| Planted(Batch::new(t), bug), |p| p.tensor())
+        let worst = gradients(case, 0, |t| Planted(NumericTensor::new(t), bug), |p| p.tensor())
             .iter()
             .map(|(backprop, numeric)| worst_relative(backprop, numeric))
             .fold(0.0, f64::max);

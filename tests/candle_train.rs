@@ -16,32 +16,10 @@ use riskmdp::continuous::dynamics::DynamicsModel;
 use riskmdp::continuous::nets::standard_normal;
 use riskmdp::continuous::train::{Algo, Dynamics, EnvKind, LOG_FILE, Learner, evaluate, train};
 use riskmdp::losses;
+use riskmdp::losses::DualConfig;
 
 /// f32 network arithmetic against the same formula in f64 on the f32 values: a few f32 ulps.
 const F32_ROUTE: f64 = 1e-5;
-
-/// Tiny networks and schedule: a few hundred steps run in about a second.
-fn tiny() -> TrainConfig {
-    TrainConfig {
-        warmup_steps: 60,
-        eval_every: 100,
-        eval_episodes: 1,
-        model_every: 50,
-        rollouts: 64,
-        updates_per_step: 1,
-        ensemble_size: 3,
-        elites: 2,
-        dynamics_hidden: vec![8],
-        actor_hidden: vec![8],
-        critic_hidden: vec![8],
-        batch_size: 16,
-        dynamics_batch_size: 16,
-        dynamics_max_batches: 4,
-        beta0: 10.0,
-        beta_lr: 0.05,
-        ..TrainConfig::default()
-    }
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("candle_train").join(name);
@@ -51,7 +29,7 @@ fn scratch(name: &str) -> PathBuf {
 
 fn log_bytes(env: EnvKind, algo: Algo, seed: u64, name: &str) -> Vec<u8> {
     let dir = scratch(name);
-    train(env, algo, &tiny(), 300, seed, Some(&dir), |_| {}).expect("tiny run trains");
+    train(env, algo, &TrainConfig::tiny(), 300, seed, Some(&dir), |_| {}).expect("tiny run trains");
     std::fs::read(dir.join(LOG_FILE)).expect("log written")
 }
 
@@ -67,7 +45,8 @@ fn same_seed_gives_the_same_log_bytes_and_another_seed_does_not() {
 
 #[test]
 fn the_four_learners_differ_only_where_the_algorithms_differ() {
-    let records = |algo| train(EnvKind::Pendulum, algo, &tiny(), 200, 3, None, |_| {}).expect("trains").records;
+    let records =
+        |algo| train(EnvKind::Pendulum, algo, &TrainConfig::tiny(), 200, 3, None, |_| {}).expect("trains").records;
     let beta = records(Algo::BetaVmbpo);
     let vmbpo = records(Algo::Vmbpo);
     let mbpo = records(Algo::Mbpo);
@@ -89,29 +68,29 @@ fn beta_takes_one_dual_step_per_kl_measurement() {
     // Model phases (each measures the KL) at steps 60, 110, 160, …; evaluations at 50, 100,
     // 150, …: none before the record at 50, then exactly one measurement between two records,
     // hence exactly one step of Eq. 9.
-    let config = TrainConfig { eval_every: 50, ..tiny() };
+    let config = TrainConfig { eval_every: 50, ..TrainConfig::tiny() };
     let records = train(EnvKind::Pendulum, Algo::BetaVmbpo, &config, 250, 4, None, |_| {}).expect("trains").records;
     assert_eq!(records.len(), 5);
-    let mut beta = config.beta0;
+    let mut beta = config.dual.beta0;
     for r in records.iter().filter(|r| r.step > config.warmup_steps) {
         let kl = r.kl.expect("β-VMBPO measures the KL");
         beta = losses::dual_step(
             beta,
             kl,
-            config.epsilon,
-            config.beta_lr,
-            config.beta_update,
-            (config.beta_min, config.beta_max),
+            config.dual.epsilon,
+            config.dual.beta_lr,
+            config.dual.beta_update,
+            (config.dual.beta_min, config.dual.beta_max),
         );
         assert_eq!(r.beta.map(f64::to_bits), Some(beta.to_bits()), "step {}: {r:?}", r.step);
     }
-    assert_eq!(records[0].beta, Some(config.beta0), "no measurement before the warm-up ends");
+    assert_eq!(records[0].beta, Some(config.dual.beta0), "no measurement before the warm-up ends");
 }
 
 #[test]
 fn a_checkpoint_restores_the_same_actions_and_model_paths() {
     let dir = scratch("checkpoint");
-    let config = tiny();
+    let config = TrainConfig::tiny();
     let report = train(EnvKind::MountainCar, Algo::BetaVmbpo, &config, 200, 11, Some(&dir), |_| {}).expect("trains");
     let tensors = report.checkpoint.expect("a checkpoint");
     let loaded = Learner::load(&tensors).expect("loads");
@@ -141,8 +120,12 @@ fn a_checkpoint_restores_the_same_actions_and_model_paths() {
 
 #[test]
 fn the_config_round_trips_through_json() {
-    let config =
-        TrainConfig { beta0: 3.5, dynamics_hidden: vec![17, 5], critic_log_ratio: true, ..TrainConfig::default() };
+    let config = TrainConfig {
+        dynamics_hidden: vec![17, 5],
+        critic_log_ratio: true,
+        dual: DualConfig { beta0: 3.5, ..TrainConfig::default().dual },
+        ..TrainConfig::default()
+    };
     let back = TrainConfig::from_json_str(&config.to_json(), "inline").expect("parses");
     assert_eq!(back, config);
     let preset = TrainConfig::mountain_car_cpu();
@@ -319,7 +302,7 @@ fn real_ratio_one_trains_the_model_based_actor_critic_on_real_transitions_only()
     // The share of real rows changes what the critic and actor see, hence the evaluations; a
     // learner that ignored `real_ratio` would log the same records for every ratio.
     let run = |real_ratio| {
-        let config = TrainConfig { real_ratio, ..tiny() };
+        let config = TrainConfig { real_ratio, ..TrainConfig::tiny() };
         train(EnvKind::Pendulum, Algo::Mbpo, &config, 120, 3, None, |_| {}).expect("trains").records
     };
     assert_ne!(run(0.0), run(1.0), "the ratio does not reach the minibatches");

@@ -36,8 +36,7 @@ mod common_fuzz;
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
@@ -47,7 +46,9 @@ use riskmdp::learn::LearnConfig;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use common_fuzz::{Format, Json, assert_one_line, cases, json_input, mutate, print_with_raw, set, shown, watched};
+use common_fuzz::{
+    Format, Json, Tally, assert_one_line, cases, json_input, mutate, print_with_raw, set, shown, watched,
+};
 
 /// One case may take this long before the watchdog calls it a hang (a config parses in
 /// microseconds; a checkpoint loads and evaluates in milliseconds).
@@ -306,22 +307,11 @@ fn fuzz_configs(name: &str, format: &'static ConfigFormat, n: u32, check: &dyn F
         ))),
         ..Config::with_cases(n)
     };
-    let (accepted, rejected) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let start = Instant::now();
+    let tally = Tally::new(name, ["accepted", "rejected"], 100_000);
     proptest!(config, |(family in family(), seed in 0..3usize, rng_seed in any::<u64>())| {
-        let outcome = if check(&config_input(format, family, seed, rng_seed)) { &accepted } else { &rejected };
-        outcome.fetch_add(1, Ordering::Relaxed);
-        let done = accepted.load(Ordering::Relaxed) + rejected.load(Ordering::Relaxed);
-        if done % 100_000 == 0 {
-            println!("{name}: {done} inputs after {:.0} s", start.elapsed().as_secs_f64());
-        }
+        tally.add(usize::from(!check(&config_input(format, family, seed, rng_seed))));
     });
-    let (accepted, rejected) = (accepted.into_inner(), rejected.into_inner());
-    println!(
-        "{name}: {} inputs ({accepted} accepted, {rejected} rejected) in {:.1} s: no panic, hang or multi-line error",
-        accepted + rejected,
-        start.elapsed().as_secs_f64()
-    );
+    let [accepted, rejected] = tally.finish();
     // The families must reach both outcomes, or the harness tests only the parser.
     assert!(
         accepted * 20 > n as usize && rejected * 4 > n as usize,
@@ -415,6 +405,7 @@ mod candle {
     //! `TrainConfig::from_json_str` and `Learner::load`.
 
     use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use riskmdp::continuous::config::TrainConfig;
     use riskmdp::continuous::train::{
@@ -498,29 +489,6 @@ mod candle {
 
     // ---- checkpoints ----
 
-    /// A config small enough that a checkpoint trains in a second and loads in a few ms.
-    fn tiny() -> TrainConfig {
-        TrainConfig {
-            warmup_steps: 60,
-            eval_every: 100,
-            eval_episodes: 1,
-            model_every: 50,
-            rollouts: 64,
-            updates_per_step: 1,
-            ensemble_size: 3,
-            elites: 2,
-            dynamics_hidden: vec![8],
-            actor_hidden: vec![8],
-            critic_hidden: vec![8],
-            batch_size: 16,
-            dynamics_batch_size: 16,
-            dynamics_max_batches: 4,
-            beta0: 10.0,
-            beta_lr: 0.05,
-            ..TrainConfig::default()
-        }
-    }
-
     fn scratch() -> PathBuf {
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz_config_files")
     }
@@ -549,7 +517,8 @@ mod candle {
                 .map(|(env, algo)| {
                     let dir = scratch().join(format!("seed-{}-{}", env.name(), algo.name()));
                     let _ = std::fs::remove_dir_all(&dir);
-                    train(env, algo, &tiny(), 200, 1, Some(&dir), |_| {}).expect("the seed checkpoint trains");
+                    train(env, algo, &TrainConfig::tiny(), 200, 1, Some(&dir), |_| {})
+                        .expect("the seed checkpoint trains");
                     let text = std::fs::read_to_string(dir.join(CHECKPOINT_META)).expect("metadata written");
                     let tensors = std::fs::read(dir.join(CHECKPOINT_TENSORS)).expect("tensors written");
                     let meta = serde_json::from_str(&text).expect("the metadata is JSON");
@@ -563,7 +532,7 @@ mod candle {
     fn meta_format() -> &'static Format<'static> {
         static FORMAT: OnceLock<Format<'static>> = OnceLock::new();
         FORMAT.get_or_init(|| {
-            let config = places(&to_value(&tiny()), "/config");
+            let config = places(&to_value(&TrainConfig::tiny()), "/config");
             let models = ["/prior_dynamics", "/variational_dynamics"];
             let mut numbers = vec!["/beta", "/step", "/seed"];
             let mut arrays = vec!["/step", "/config/ensemble_size", "/config/elites"];
@@ -964,30 +933,16 @@ mod candle {
     }
 
     /// Run `n` checkpoint cases through `load`: (accepted, rejected, oversized).
-    fn fuzz_checkpoints(n: u32, load: &Load, runner: &mut TestRunner) -> Result<[usize; 3], String> {
-        let counts = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
-        let start = Instant::now();
+    fn fuzz_checkpoints(load: &Load, runner: &mut TestRunner) -> Result<[usize; 3], String> {
+        let tally = Tally::new("fuzz checkpoint", ["accepted", "rejected", "oversized, not loaded"], 10_000);
         runner
             .run(&(meta_family(), tensor_family(), 0..2usize, any::<u64>()), |(meta, tensors, seed, rng_seed)| {
                 let (meta, tensors, what) = checkpoint_input(meta, tensors, seed, rng_seed);
-                let outcome = check_checkpoint(meta.as_deref(), tensors.as_deref(), &what, load);
-                counts[outcome as usize].fetch_add(1, Ordering::Relaxed);
-                let done: usize = counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
-                if done.is_multiple_of(10_000) {
-                    println!("fuzz checkpoint: {done} inputs after {:.0} s", start.elapsed().as_secs_f64());
-                }
+                tally.add(check_checkpoint(meta.as_deref(), tensors.as_deref(), &what, load) as usize);
                 Ok(())
             })
             .map_err(|e| e.to_string())?;
-        let [accepted, rejected, oversized] = counts.map(AtomicUsize::into_inner);
-        println!(
-            "fuzz checkpoint: {} inputs ({accepted} accepted, {rejected} rejected, {oversized} oversized, not loaded) \
-             in {:.1} s ({:.2} ms a case): no panic, hang or multi-line error",
-            accepted + rejected + oversized,
-            start.elapsed().as_secs_f64(),
-            start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
-        );
-        Ok([accepted, rejected, oversized])
+        Ok(tally.finish())
     }
 
     #[test]
@@ -999,8 +954,7 @@ mod candle {
             ))),
             ..Config::with_cases(n)
         });
-        let [accepted, rejected, _] =
-            fuzz_checkpoints(n, &load_checkpoint, &mut runner).unwrap_or_else(|e| panic!("{e}"));
+        let [accepted, rejected, _] = fuzz_checkpoints(&load_checkpoint, &mut runner).unwrap_or_else(|e| panic!("{e}"));
         assert!(accepted * 10 > n as usize && rejected * 4 > n as usize, "accepted {accepted}, rejected {rejected}");
     }
 
@@ -1055,7 +1009,7 @@ mod candle {
         ];
         for (fault, load) in planted {
             let mut runner = planted_runner(300);
-            let outcome = fuzz_checkpoints(300, &load, &mut runner);
+            let outcome = fuzz_checkpoints(&load, &mut runner);
             assert!(outcome.is_err(), "the harness missed {fault} in 300 cases");
         }
     }

@@ -16,8 +16,7 @@
 mod common_fuzz;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
@@ -27,7 +26,8 @@ use riskmdp::{Beta, Method, Solution, SolveOptions, TabularMdp, tolerance};
 use serde_json::{Value, json};
 
 use common_fuzz::{
-    Format, Json, ODD_NUMBERS, assert_one_line, cases, json_input, mutate, print_with_raw, random_node, shown, watched,
+    Format, Json, ODD_NUMBERS, Tally, assert_one_line, cases, json_input, mutate, print_with_raw, random_node, shown,
+    watched,
 };
 
 /// One case may take this long before the watchdog calls it a hang (the slowest legitimate
@@ -254,22 +254,11 @@ fn every_model_file_loads_or_fails_with_one_error_line() {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/fuzz_model_file.txt"))),
         ..Config::with_cases(n)
     };
-    let (accepted, rejected) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let start = Instant::now();
+    let tally = Tally::new("fuzz_model_file", ["accepted", "rejected"], 100_000);
     proptest!(config, |(family in family(), seed in 0..5usize, rng_seed in any::<u64>())| {
-        let outcome = if check_input(&input(family, seed, rng_seed)) { &accepted } else { &rejected };
-        outcome.fetch_add(1, Ordering::Relaxed);
-        let done = accepted.load(Ordering::Relaxed) + rejected.load(Ordering::Relaxed);
-        if done % 100_000 == 0 {
-            println!("fuzz_model_file: {done} inputs after {:.0} s", start.elapsed().as_secs_f64());
-        }
+        tally.add(usize::from(!check_input(&input(family, seed, rng_seed))));
     });
-    let (accepted, rejected) = (accepted.into_inner(), rejected.into_inner());
-    println!(
-        "fuzz_model_file: {} inputs ({accepted} accepted, {rejected} rejected) in {:.1} s: no panic, hang or multi-line error",
-        accepted + rejected,
-        start.elapsed().as_secs_f64()
-    );
+    let [accepted, rejected] = tally.finish();
     // The families must reach both outcomes, or the harness tests only the parser.
     assert!(accepted * 20 > n as usize && rejected * 2 > n as usize, "accepted {accepted}, rejected {rejected}");
 }

@@ -9,6 +9,7 @@ use riskmdp::envs::risky_arm;
 use riskmdp::learn::beta_vmbpo::{RewardTransform, Variant};
 use riskmdp::learn::predict::{data_kl, predicted_betas};
 use riskmdp::learn::{LearnConfig, VariationalLearner};
+use riskmdp::losses::DualConfig;
 
 /// Relative distance allowed between the learnt β and the predicted root: the dual step keeps
 /// moving by η·(ε − KL) per episode while the data shares drift, so β trails the root a little.
@@ -17,7 +18,10 @@ const SETTLED: f64 = 0.02;
 #[test]
 fn beta_settles_at_the_exact_dual_root_of_the_empirical_model() {
     let mdp = risky_arm();
-    let config = LearnConfig { beta0: 100.0, beta_lr: 0.5, epsilon: 0.1, ..LearnConfig::default() };
+    let config = LearnConfig {
+        dual: DualConfig { beta0: 100.0, beta_lr: 0.5, epsilon: 0.1, ..DualConfig::default() },
+        ..LearnConfig::default()
+    };
     for seed in [1, 2] {
         let variant = Variant { beta0: 100.0, adapt_beta: true, reward: RewardTransform::Identity };
         let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use riskmdp::envs::{Gridworld, risky_arm};
 use riskmdp::learn::beta_vmbpo::{RewardTransform, Variant};
 use riskmdp::learn::{Algorithm, LearnConfig, RolloutStart, VariationalLearner, learn};
+use riskmdp::losses::DualConfig;
 use riskmdp::{Beta, Error, SolveOptions, value_iteration};
 
 /// How close the learnt critic must come to the engine's Q* on the empirical model.
@@ -52,11 +53,14 @@ fn same_seed_gives_bit_identical_reports_for_every_learner() {
 /// Learn with β fixed, then plan on the final data until the critic settles; compare Q₂/β
 /// with value iteration (Lemma 4.1) on the empirical model at the same β.
 fn fixed_beta_error(beta: f64, td_clamp: f64) -> f64 {
-    fixed_beta_error_with(LearnConfig { beta0: beta, beta_lr: 0.0, td_clamp, ..LearnConfig::default() })
+    fixed_beta_error_with(LearnConfig {
+        dual: DualConfig { beta0: beta, beta_lr: 0.0, td_clamp, ..DualConfig::default() },
+        ..LearnConfig::default()
+    })
 }
 
 fn fixed_beta_error_with(config: LearnConfig) -> f64 {
-    let (mdp, beta) = (risky_arm(), config.beta0);
+    let (mdp, beta) = (risky_arm(), config.dual.beta0);
     let variant = Variant { beta0: beta, adapt_beta: true, reward: RewardTransform::Identity };
     let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
     let mut rng = rng(3);
@@ -104,12 +108,10 @@ fn fixed_beta_critic_converges_on_a_small_cliff_gridworld() {
     .expect("builds");
     let beta = 5.0;
     let config = LearnConfig {
-        beta0: beta,
-        beta_lr: 0.0,
         explore: 1.0,
-        td_clamp: 50.0,
         critic_lr: 0.5,
         rollout_start: RolloutStart::Visited,
+        dual: DualConfig { beta0: beta, beta_lr: 0.0, td_clamp: 50.0, ..DualConfig::default() },
         ..LearnConfig::default()
     };
     let variant = Variant { beta0: beta, adapt_beta: true, reward: RewardTransform::Identity };
@@ -145,12 +147,11 @@ fn without_exploration_greedy_collapse_freezes_q_values() {
     // so the model knows every pair). q_ω turns greedy within a few updates, the losing action
     // at S is never rolled out again, and its Q stays at an early guess, far from Q*.
     let config = LearnConfig {
-        beta0: 5.0,
-        beta_lr: 0.0,
         explore: 0.5,
         rollout_explore: 0.0,
         model_buffer: 2000,
         policy_log_odds: 700.0,
+        dual: DualConfig { beta0: 5.0, beta_lr: 0.0, ..DualConfig::default() },
         ..LearnConfig::default()
     };
     let e = fixed_beta_error_with(config.clone());
@@ -194,9 +195,15 @@ fn bad_configs_are_rejected_with_one_line_naming_the_field() {
         (LearnConfig { critic_lr: 0.0, ..LearnConfig::default() }, "critic_lr"),
         (LearnConfig { explore: 1.5, ..LearnConfig::default() }, "explore"),
         (LearnConfig { episodes: 0, ..LearnConfig::default() }, "episodes"),
-        (LearnConfig { beta0: f64::NAN, ..LearnConfig::default() }, "beta0"),
-        (LearnConfig { beta_lr: -1.0, ..LearnConfig::default() }, "beta_lr"),
-        (LearnConfig { beta0: 1e-6, ..LearnConfig::default() }, "beta0"),
+        (
+            LearnConfig { dual: DualConfig { beta0: f64::NAN, ..DualConfig::default() }, ..LearnConfig::default() },
+            "beta0",
+        ),
+        (
+            LearnConfig { dual: DualConfig { beta_lr: -1.0, ..DualConfig::default() }, ..LearnConfig::default() },
+            "beta_lr",
+        ),
+        (LearnConfig { dual: DualConfig { beta0: 1e-6, ..DualConfig::default() }, ..LearnConfig::default() }, "beta0"),
     ] {
         let err = learn(&mdp, Algorithm::BetaVmbpo, &config, &mut rng(0)).expect_err("rejected");
         assert!(matches!(&err, Error::InvalidParameter { name, .. } if name == field), "{err}");

@@ -54,10 +54,8 @@ pub struct LearnArgs {
     /// Step size of the dual (β-VMBPO; 0 keeps β fixed).
     #[arg(long, allow_negative_numbers = true)]
     beta_lr: Option<f64>,
-    /// Config file (JSON, any subset of `LearnConfig`'s fields): replaces the preset; flags
-    /// override it.
-    ///
-    /// The fields it does not set are the defaults', not the preset's.
+    /// Config file (JSON, any subset of `LearnConfig`'s fields), applied over the
+    /// environment's preset (as `train --config`); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Print JSON instead of a table.
@@ -123,13 +121,13 @@ pub fn run(args: LearnArgs) -> Result<String> {
     let mdp = environment(&args.env)?;
     let (preset_name, preset) = preset(&args.env, args.algo);
     let (settings, mut config) = match &args.config {
-        Some(path) => (format!("config {}", path.display()), LearnConfig::load(path)?),
+        Some(path) => (format!("preset: {preset_name}, config {}", path.display()), preset.overlay_file(path)?),
         None => (format!("preset: {preset_name}"), preset),
     };
     config.episodes = args.episodes.unwrap_or(config.episodes);
-    config.beta0 = args.beta0.unwrap_or(config.beta0);
-    config.epsilon = args.epsilon.unwrap_or(config.epsilon);
-    config.beta_lr = args.beta_lr.unwrap_or(config.beta_lr);
+    config.dual.beta0 = args.beta0.unwrap_or(config.dual.beta0);
+    config.dual.epsilon = args.epsilon.unwrap_or(config.dual.epsilon);
+    config.dual.beta_lr = args.beta_lr.unwrap_or(config.dual.beta_lr);
     config.validate()?;
     let algorithm = match args.algo {
         AlgoArg::BetaVmbpo => Algorithm::BetaVmbpo,

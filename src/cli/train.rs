@@ -140,28 +140,10 @@ const PAPER_SECONDS_PER_STEP: f64 = 0.96;
 /// The starting configuration: the preset, with the file's fields over it.
 fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
     let preset = TrainConfig::preset(preset_name(args))?;
-    let Some(path) = &args.config else { return Ok(preset) };
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| riskmdp::Error::Io { path: path.display().to_string(), source })?;
-    let where_ = path.display().to_string();
-    // The file alone first, so that an unknown key or a wrong type is reported at its line in
-    // the file; then its fields over the preset's, parsed and validated together.
-    let _file_alone: TrainConfig = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
-        .map_err(|e| riskmdp::Error::Json { path: where_.clone(), message: e.to_string() })?;
-    let mut merged = serde_json::to_value(&preset)
-        .map_err(|e| riskmdp::Error::Json { path: "<preset>".into(), message: e.to_string() })?;
-    let file: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| riskmdp::Error::Json { path: path.display().to_string(), message: e.to_string() })?;
-    let (Some(base), Some(fields)) = (merged.as_object_mut(), file.as_object()) else {
-        return Err(riskmdp::Error::Json {
-            path: path.display().to_string(),
-            message: "a config must be a JSON object".into(),
-        });
-    };
-    for (key, value) in fields {
-        base.insert(key.clone(), value.clone());
+    match &args.config {
+        Some(path) => preset.overlay_file(path),
+        None => Ok(preset),
     }
-    TrainConfig::from_json_str(&merged.to_string(), &path.display().to_string())
 }
 
 pub fn run_train(args: TrainArgs) -> Result<String, String> {

@@ -26,11 +26,11 @@ use candle_core::{D, Device, Result, Tensor};
 use candle_nn::VarMap;
 use rand::Rng;
 
-use super::buffer::TensorBatch;
+use super::buffer::TransitionBatch;
 use super::config::TrainConfig;
 use super::nets::{GaussianActor, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal};
+use super::numeric::NumericTensor;
 use super::optim::FusedAdam;
-use super::tensor::Batch;
 use crate::losses::{
     Numeric, critic_loss, critic_target, next_value, q_nats, sac_critic_target, sac_policy_loss, td_error,
     variational_policy_loss,
@@ -264,25 +264,25 @@ impl Agent {
     /// Shapes that do not match.
     pub fn critic_target(
         &self,
-        batch: &TensorBatch,
+        batch: &TransitionBatch,
         objective: Objective,
         gamma: f64,
         rng: &mut impl Rng,
     ) -> Result<Tensor> {
         let (q_next, log_pi_next) = self.next_action_value(&batch.next_obs, rng)?;
-        let r = Batch::new(batch.reward.clone());
+        let r = NumericTensor::new(batch.reward.clone());
         let target = match objective {
             Objective::Variational { beta, log_ratio, entropy } => {
-                let v_next = next_value(Batch::new(q_next), Batch::new(log_pi_next), entropy)
-                    * Batch::new(batch.not_done.clone());
+                let v_next = next_value(NumericTensor::new(q_next), NumericTensor::new(log_pi_next), entropy)
+                    * NumericTensor::new(batch.not_done.clone());
                 let ratio = if log_ratio { batch.log_ratio.clone() } else { batch.log_ratio.zeros_like()? };
-                critic_target(r, v_next, Batch::new(ratio), beta, gamma)
+                critic_target(r, v_next, NumericTensor::new(ratio), beta, gamma)
             }
             Objective::Sac { alpha } => sac_critic_target(
                 r,
-                Batch::new(batch.not_done.clone()),
-                Batch::new(q_next),
-                Batch::new(log_pi_next),
+                NumericTensor::new(batch.not_done.clone()),
+                NumericTensor::new(q_next),
+                NumericTensor::new(log_pi_next),
                 alpha,
                 gamma,
             ),
@@ -296,12 +296,12 @@ impl Agent {
     ///
     /// # Errors
     /// Shapes that do not match.
-    pub fn td_errors(&self, batch: &TensorBatch, entropy: f64, gamma: f64, rng: &mut impl Rng) -> Result<Tensor> {
+    pub fn td_errors(&self, batch: &TransitionBatch, entropy: f64, gamma: f64, rng: &mut impl Rng) -> Result<Tensor> {
         let (q_next, log_pi_next) = self.next_action_value(&batch.next_obs, rng)?;
         let q = self.critic.min(&batch.obs, &batch.action)?.detach();
-        let v_next =
-            next_value(Batch::new(q_next), Batch::new(log_pi_next), entropy) * Batch::new(batch.not_done.clone());
-        td_error(Batch::new(batch.reward.clone()), v_next, Batch::new(q), gamma).into_tensor()
+        let v_next = next_value(NumericTensor::new(q_next), NumericTensor::new(log_pi_next), entropy)
+            * NumericTensor::new(batch.not_done.clone());
+        td_error(NumericTensor::new(batch.reward.clone()), v_next, NumericTensor::new(q), gamma).into_tensor()
     }
 
     /// One actor-critic update (see the [module docs](self)): critic step, actor step, κ ← ω,
@@ -311,7 +311,7 @@ impl Agent {
     /// Shapes that do not match, or a candle error.
     pub fn update(
         &mut self,
-        batch: &TensorBatch,
+        batch: &TransitionBatch,
         objective: Objective,
         gamma: f64,
         tau: f64,
@@ -319,8 +319,9 @@ impl Agent {
     ) -> Result<UpdateStats> {
         let y = self.critic_target(batch, objective, gamma, rng)?;
         let (q1, q2) = self.critic.forward(&batch.obs, &batch.action)?;
-        let loss_c = (critic_loss(Batch::new(q1), Batch::new(y.clone())) + critic_loss(Batch::new(q2), Batch::new(y)))
-            .into_tensor()?;
+        let loss_c = (critic_loss(NumericTensor::new(q1), NumericTensor::new(y.clone()))
+            + critic_loss(NumericTensor::new(q2), NumericTensor::new(y)))
+        .into_tensor()?;
         self.critic_opt.backward_step(&loss_c)?;
 
         let b = batch.obs.dim(0)?;
@@ -330,11 +331,15 @@ impl Agent {
                 // Eq. 13 has the target critic Q′_ψ, as the tabular learner.
                 let q = self.target.min(&batch.obs, &sample.action)?;
                 let log_pi = self.prior.log_prob(&batch.obs, &sample.action)?;
-                variational_policy_loss(Batch::new(sample.log_prob), q_nats(Batch::new(q), beta), Batch::new(log_pi))
+                variational_policy_loss(
+                    NumericTensor::new(sample.log_prob),
+                    q_nats(NumericTensor::new(q), beta),
+                    NumericTensor::new(log_pi),
+                )
             }
             Objective::Sac { alpha } => {
                 let q = self.critic.min(&batch.obs, &sample.action)?;
-                sac_policy_loss(Batch::new(sample.log_prob), Batch::new(q), alpha)
+                sac_policy_loss(NumericTensor::new(sample.log_prob), NumericTensor::new(q), alpha)
             }
         }
         .into_tensor()?;
@@ -360,7 +365,7 @@ impl Agent {
             let sample = self.actor.sample(obs, &noise)?;
             let log_q = sample.log_prob.mean_all()?;
             let log_pi = self.prior.log_prob(obs, &sample.action)?.mean_all()?;
-            let value = q_nats(Batch::new(self.target.min(obs, &sample.action)?), beta).mean().into_tensor()?;
+            let value = q_nats(NumericTensor::new(self.target.min(obs, &sample.action)?), beta).mean().into_tensor()?;
             let prior_term = (&log_q - &log_pi)?;
             Ok((
                 f64::from(prior_term.to_scalar::<f32>()?),

@@ -28,7 +28,7 @@ pub struct Transition<'a> {
 
 /// A minibatch as tensors (f32, CPU).
 #[derive(Debug, Clone)]
-pub struct TensorBatch {
+pub struct TransitionBatch {
     /// Observations, (B, O).
     pub obs: Tensor,
     /// Actions, (B, A).
@@ -43,14 +43,14 @@ pub struct TensorBatch {
     pub log_ratio: Tensor,
 }
 
-impl TensorBatch {
+impl TransitionBatch {
     /// The rows of `self` followed by those of `other`.
     ///
     /// # Errors
     /// Batches of different widths.
-    pub fn concat(&self, other: &TensorBatch) -> Result<TensorBatch> {
+    pub fn concat(&self, other: &TransitionBatch) -> Result<TransitionBatch> {
         let cat = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0);
-        Ok(TensorBatch {
+        Ok(TransitionBatch {
             obs: cat(&self.obs, &other.obs)?,
             action: cat(&self.action, &other.action)?,
             reward: cat(&self.reward, &other.reward)?,
@@ -165,7 +165,7 @@ impl ReplayBuffer {
     ///
     /// # Errors
     /// An empty buffer, or a candle error building the tensors.
-    pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Result<TensorBatch> {
+    pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Result<TransitionBatch> {
         if self.is_empty() {
             candle_core::bail!("cannot sample from an empty replay buffer")
         }
@@ -176,7 +176,7 @@ impl ReplayBuffer {
     ///
     /// # Errors
     /// An empty index list, or a candle error building the tensors.
-    pub fn gather(&self, indices: &[usize]) -> Result<TensorBatch> {
+    pub fn gather(&self, indices: &[usize]) -> Result<TransitionBatch> {
         let b = indices.len();
         if b == 0 {
             candle_core::bail!("an empty minibatch")
@@ -189,7 +189,7 @@ impl ReplayBuffer {
         let column = |data: &[f32]| -> Result<Tensor> {
             Tensor::from_vec(indices.iter().map(|&i| data[i]).collect::<Vec<f32>>(), b, &Device::Cpu)
         };
-        Ok(TensorBatch {
+        Ok(TransitionBatch {
             obs: rows(&self.obs, self.obs_dim)?,
             action: rows(&self.action, self.action_dim)?,
             reward: column(&self.reward)?,

@@ -10,13 +10,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::losses::{BetaUpdate, TD_CLAMP};
+use crate::losses::{BetaUpdate, DualConfig};
 
 /// Settings of [`train`](super::train::train). Fields marked *(Table 1)* default to the paper's
 /// value; the others are choices of the public MBPO/SAC code the paper builds on, or ours, and
 /// say so.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 #[must_use]
 pub struct TrainConfig {
     /// Environment steps with uniformly random actions before any training (Table 1: 5000).
@@ -62,21 +62,14 @@ pub struct TrainConfig {
     pub critic_lr: f64,
     /// Adam step size of both dynamics ensembles (Table 1: 0.0003).
     pub dynamics_lr: f64,
-    /// KL bound ε of the dual, Eq. 9 (Table 1: 0.1; App. C.4 uses 10 for simple tasks).
-    pub epsilon: f64,
-    /// Initial β (Table 1: 100). VMBPO fixes β = 1.
-    pub beta0: f64,
-    /// Step size η of the β dual step, taken once per KL measurement, i.e. every `model_every`
-    /// steps (not published; default 0.01, the middle of the range of the paper's Fig. 8).
-    pub beta_lr: f64,
-    /// Dual step in β or in log β (default linear, as in the paper).
-    pub beta_update: BetaUpdate,
-    /// Lower clamp of β (default 1e-3).
-    pub beta_min: f64,
-    /// Upper clamp of β (App. C.4: 1e7).
-    pub beta_max: f64,
-    /// Clamp c of the TD error in the variational-dynamics weight (App. C.1: 4).
-    pub td_clamp: f64,
+    /// β₀ (Table 1: 100; VMBPO fixes β = 1), ε of the dual, Eq. 9 (Table 1: 0.1; App. C.4
+    /// uses 10 for simple tasks), the dual step, β's clamps (App. C.4: β ≤ 1e7) and the TD clamp
+    /// c of Eq. 11 (App. C.1: 4): flattened, so a file names `beta0`, `epsilon`, `beta_lr`,
+    /// `beta_update`, `beta_min`, `beta_max`, `td_clamp` at its top level. The step size η
+    /// (`beta_lr`) is taken once per KL measurement, i.e. every `model_every` steps (not
+    /// published; default 0.01, the middle of the range of the paper's Fig. 8).
+    #[serde(flatten)]
+    pub dual: DualConfig,
     /// Samples per actor-critic minibatch (the public SAC code: 256).
     pub batch_size: usize,
     /// Samples per dynamics minibatch (the public MBPO code: 256).
@@ -134,13 +127,7 @@ impl Default for TrainConfig {
             actor_lr: 3e-4,
             critic_lr: 3e-4,
             dynamics_lr: 3e-4,
-            epsilon: 0.1,
-            beta0: 100.0,
-            beta_lr: 0.01,
-            beta_update: BetaUpdate::Linear,
-            beta_min: 1e-3,
-            beta_max: crate::dual::BETA_MAX,
-            td_clamp: TD_CLAMP,
+            dual: DualConfig { beta_lr: 0.01, ..DualConfig::default() },
             batch_size: 256,
             dynamics_batch_size: 256,
             dynamics_epochs: 5,
@@ -194,10 +181,13 @@ impl TrainConfig {
             actor_lr: 1e-3,
             critic_lr: 1e-3,
             dynamics_lr: 1e-3,
-            epsilon: 10.0,
-            beta0: 1.0,
-            beta_lr: 1.0,
-            beta_update: BetaUpdate::Log,
+            dual: DualConfig {
+                epsilon: 10.0,
+                beta0: 1.0,
+                beta_lr: 1.0,
+                beta_update: BetaUpdate::Log,
+                ..DualConfig::default()
+            },
             batch_size: 128,
             dynamics_batch_size: 128,
             dynamics_max_batches: 200,
@@ -213,6 +203,36 @@ impl TrainConfig {
     /// pendulum` finish in minutes; it is not tuned for returns.
     pub fn pendulum_cpu() -> Self {
         TrainConfig { warmup_steps: 1000, warmup_action_repeat: 1, ..TrainConfig::mountain_car_cpu() }
+    }
+
+    /// Tiny networks (one hidden layer of 8) and schedule (60 warm-up steps, a model fit every
+    /// 50 steps of at most 4 minibatches, 64 rollouts): a few hundred steps run in about a
+    /// second. For tests and smoke runs of the whole loop; it learns nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::continuous::config::TrainConfig;
+    /// assert!(TrainConfig::tiny().validate().is_ok());
+    /// ```
+    pub fn tiny() -> Self {
+        TrainConfig {
+            warmup_steps: 60,
+            eval_every: 100,
+            eval_episodes: 1,
+            model_every: 50,
+            rollouts: 64,
+            updates_per_step: 1,
+            ensemble_size: 3,
+            elites: 2,
+            dynamics_hidden: vec![8],
+            actor_hidden: vec![8],
+            critic_hidden: vec![8],
+            batch_size: 16,
+            dynamics_batch_size: 16,
+            dynamics_max_batches: 4,
+            dual: DualConfig { beta0: 10.0, beta_lr: 0.05, ..DualConfig::default() },
+            ..TrainConfig::default()
+        }
     }
 
     /// A named preset: `paper` (Table 1), `mountain-car-cpu` or `pendulum-cpu`.
@@ -247,18 +267,43 @@ impl TrainConfig {
     /// # Ok::<(), riskmdp::Error>(())
     /// ```
     pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
-        let config: TrainConfig = crate::io::from_json_located(text, path)?;
+        TrainConfig::default().overlay(text, path)
+    }
+
+    /// This config with the fields of the JSON object `text` (any subset) over it, validated:
+    /// how `riskmdp train --config` applies a file to the preset.
+    ///
+    /// # Errors
+    /// Those of [`TrainConfig::from_json_str`].
+    ///
+    /// # Examples
+    /// ```
+    /// use riskmdp::continuous::config::TrainConfig;
+    /// let config = TrainConfig::mountain_car_cpu().overlay(r#"{ "epsilon": 0.1 }"#, "inline")?;
+    /// assert_eq!((config.dual.epsilon, config.dual.beta0, config.ensemble_size), (0.1, 1.0, 5));
+    /// # Ok::<(), riskmdp::Error>(())
+    /// ```
+    pub fn overlay(&self, text: &str, path: &str) -> Result<Self> {
+        let config = crate::io::overlay_json(self, text, path)?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Read a config file.
+    /// [`TrainConfig::overlay`] with the text of the file `path`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; those of [`TrainConfig::from_json_str`].
+    pub fn overlay_file(&self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        self.overlay(&crate::io::read_text(path)?, &path.display().to_string())
+    }
+
+    /// Read a config file (its fields over [`Default`]).
     ///
     /// # Errors
     /// [`Error::Io`] if the file cannot be read; those of [`TrainConfig::from_json_str`].
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let path = path.as_ref();
-        Self::from_json_str(&crate::io::read_text(path)?, &path.display().to_string())
+        TrainConfig::default().overlay_file(path)
     }
 
     /// The config as pretty JSON (every field), which [`TrainConfig::from_json_str`] reads back
@@ -328,35 +373,20 @@ impl TrainConfig {
         if !(self.holdout > 0.0 && self.holdout < 1.0) {
             return bad("holdout", format!("{} is outside (0, 1)", self.holdout));
         }
-        for (name, x) in [
-            ("actor_lr", self.actor_lr),
-            ("critic_lr", self.critic_lr),
-            ("dynamics_lr", self.dynamics_lr),
-            ("epsilon", self.epsilon),
-            ("beta0", self.beta0),
-            ("beta_min", self.beta_min),
-            ("beta_max", self.beta_max),
-            ("td_clamp", self.td_clamp),
-        ] {
+        for (name, x) in [("actor_lr", self.actor_lr), ("critic_lr", self.critic_lr), ("dynamics_lr", self.dynamics_lr)]
+        {
             if !(x.is_finite() && x > 0.0) {
                 return bad(name, format!("{x} must be a positive finite number"));
             }
         }
-        for (name, x) in
-            [("beta_lr", self.beta_lr), ("critic_entropy", self.critic_entropy), ("sac_alpha", self.sac_alpha)]
-        {
+        self.dual.validate()?;
+        for (name, x) in [("critic_entropy", self.critic_entropy), ("sac_alpha", self.sac_alpha)] {
             if !(x.is_finite() && x >= 0.0) {
                 return bad(name, format!("{x} must be a finite number ≥ 0"));
             }
         }
         if !(self.real_ratio >= 0.0 && self.real_ratio <= 1.0) {
             return bad("real_ratio", format!("{} is outside [0, 1]", self.real_ratio));
-        }
-        if !(self.beta_min <= self.beta0 && self.beta0 <= self.beta_max) {
-            return bad(
-                "beta0",
-                format!("{} is outside [beta_min, beta_max] = [{}, {}]", self.beta0, self.beta_min, self.beta_max),
-            );
         }
         Ok(())
     }

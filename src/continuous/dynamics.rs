@@ -48,14 +48,15 @@
 
 use candle_core::{D, Device, Result, Tensor};
 use candle_nn::VarMap;
+use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
 
 use super::buffer::{ReplayBuffer, Transition};
 use super::config::TrainConfig;
 use super::env::Env;
 use super::nets::{Activation, Ensemble, GaussianActor, gaussian_log_density, sorted_vars, standard_normal};
+use super::numeric::NumericTensor;
 use super::optim::FusedAdam;
-use super::tensor::Batch;
 use crate::losses::{gaussian_kl, prior_dynamics_nll, variational_dynamics_loss};
 
 /// Weight of the penalty on the learnt log-variance bounds (the public MBPO code's 0.01).
@@ -297,7 +298,9 @@ impl DynamicsModel {
             &Device::Cpu,
         )?;
         let next_state = |t: &Tensor| {
-            Ok::<_, candle_core::Error>(Batch::new(t.narrow(2, 1, self.obs_dim)?.contiguous()?.index_select(&ids, 0)?))
+            Ok::<_, candle_core::Error>(NumericTensor::new(
+                t.narrow(2, 1, self.obs_dim)?.contiguous()?.index_select(&ids, 0)?,
+            ))
         };
         let per_coordinate =
             gaussian_kl(next_state(&mean_q)?, next_state(&log_var_q)?, next_state(&mean_p)?, next_state(&log_var_p)?)
@@ -334,7 +337,7 @@ impl DynamicsModel {
         let targets: Vec<f32> = Tensor::cat(&[&batch.reward.unsqueeze(1)?, &delta], 1)?.flatten_all()?.to_vec1()?;
 
         let mut order = all;
-        shuffle(&mut order, rng);
+        order.shuffle(rng);
         let n_holdout = ((n as f64 * config.holdout) as usize).clamp(1, config.max_holdout).min(n - 1);
         let (holdout, train) = order.split_at(n_holdout);
         self.standardiser = Standardiser::fit(&inputs, in_w, train);
@@ -351,7 +354,7 @@ impl DynamicsModel {
             let shuffles: Vec<Vec<usize>> = (0..e)
                 .map(|_| {
                     let mut s = train.to_vec();
-                    shuffle(&mut s, rng);
+                    s.shuffle(rng);
                     s
                 })
                 .collect();
@@ -368,12 +371,15 @@ impl DynamicsModel {
                 let y: Vec<f32> = member_rows.iter().flat_map(|idx| rows(&targets, out_w, idx)).collect();
                 let x = self.standardiser.apply(&Tensor::from_vec(x, (e, b, in_w), &Device::Cpu)?)?;
                 let y = Tensor::from_vec(y, (e, b, out_w), &Device::Cpu)?;
-                let log_lik = Batch::new(self.ensemble.log_likelihood(&x, &y)?);
+                let log_lik = NumericTensor::new(self.ensemble.log_likelihood(&x, &y)?);
                 let loss = match objective {
                     FitObjective::Likelihood => prior_dynamics_nll(log_lik),
                     FitObjective::Weighted(w) => {
                         let lw: Vec<f32> = member_rows.iter().flat_map(|idx| idx.iter().map(|&i| w[i])).collect();
-                        variational_dynamics_loss(Batch::new(Tensor::from_vec(lw, (e, b), &Device::Cpu)?), log_lik)
+                        variational_dynamics_loss(
+                            NumericTensor::new(Tensor::from_vec(lw, (e, b), &Device::Cpu)?),
+                            log_lik,
+                        )
                     }
                 }
                 .into_tensor()?;
@@ -440,14 +446,6 @@ impl DynamicsModel {
         self.elites.clone_from(&other.elites);
         self.standardiser = other.standardiser.clone();
         Ok(())
-    }
-}
-
-/// Fisher–Yates shuffle from the seeded generator.
-fn shuffle(items: &mut [usize], rng: &mut impl Rng) {
-    for i in (1..items.len()).rev() {
-        let j = rng.random_range(0..=i);
-        items.swap(i, j);
     }
 }
 

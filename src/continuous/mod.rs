@@ -28,8 +28,8 @@ pub mod env;
 #[cfg(feature = "candle")]
 pub mod nets;
 #[cfg(feature = "candle")]
-pub mod optim;
+pub mod numeric;
 #[cfg(feature = "candle")]
-pub mod tensor;
+pub mod optim;
 #[cfg(feature = "candle")]
 pub mod train;

@@ -19,8 +19,9 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, D, DType, Device, Layout, Module, Result, Shape, Tensor, Var};
 use candle_nn::{Linear, VarMap};
 use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
 
-use super::tensor::Batch;
+use super::numeric::NumericTensor;
 
 /// `ln √(2π)`, the Gaussian log-density constant per dimension.
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
@@ -187,15 +188,17 @@ impl CustomOp2 for SwishGrad {
     }
 }
 
-/// A tensor of `shape` (f32, CPU) with entries uniform in `[−bound, bound)`, drawn row-major.
+/// A tensor of `shape` (f32, CPU) with entries uniform in `[−bound, bound)` (`rand`'s
+/// [`Uniform`](rand::distr::Uniform) through `random_range`), drawn row-major.
 fn uniform(rng: &mut impl Rng, shape: &[usize], bound: f64) -> Result<Tensor> {
     let n = shape.iter().product();
-    let values: Vec<f32> = (0..n).map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * bound) as f32).collect();
+    let values: Vec<f32> = (0..n).map(|_| rng.random_range(-bound..bound) as f32).collect();
     Tensor::from_vec(values, shape, &Device::Cpu)
 }
 
-/// A tensor of `shape` (f32, CPU) of standard-normal draws from `rng` (Box–Muller, one draw per
-/// pair of uniforms), row-major: the noise of the actor and of ensemble sampling.
+/// A tensor of `shape` (f32, CPU) of standard-normal draws from `rng` (`rand_distr`'s
+/// [`StandardNormal`], a ziggurat sampler), row-major: the noise of the actor and of ensemble
+/// sampling. The same generator state gives the same tensor.
 ///
 /// # Errors
 ///
@@ -206,13 +209,9 @@ pub fn standard_normal(rng: &mut impl Rng, shape: &[usize]) -> Result<Tensor> {
     Tensor::from_vec(values, shape, &Device::Cpu)
 }
 
-/// One standard-normal draw by Box–Muller (the cosine branch; the sine one is not kept, so
-/// every draw consumes exactly two uniforms).
+/// One standard-normal draw (`rand_distr`'s [`StandardNormal`]).
 fn normal(rng: &mut impl Rng) -> f64 {
-    // 1 − U ∈ (0, 1]: the log is finite.
-    let u1 = 1.0 - rng.random::<f64>();
-    let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    rng.sample(StandardNormal)
 }
 
 /// Stores `value` in `varmap` as the variable `name` and returns its tracked tensor.
@@ -281,7 +280,8 @@ pub fn soft_update(online: &VarMap, target: &VarMap, tau: f64) -> Result<()> {
             candle_core::bail!("soft update pairs {name} with {target_name}")
         }
         let (target, online) = (theta_target.as_detached_tensor(), theta.as_detached_tensor());
-        let mixed = crate::losses::soft_target(Batch::new(target), Batch::new(online), tau).into_tensor()?;
+        let mixed =
+            crate::losses::soft_target(NumericTensor::new(target), NumericTensor::new(online), tau).into_tensor()?;
         theta_target.set(&mixed)?;
     }
     Ok(())
@@ -640,7 +640,9 @@ impl Ensemble {
     }
 
     /// Fresh members `in → hidden… → 2·out` under `prefix`: weights from a normal truncated at
-    /// two standard deviations, σ = 1/(2√in) (the public MBPO code), biases 0.
+    /// two standard deviations, σ = 1/(2√in) (the public MBPO code), biases 0. `rand_distr` has
+    /// no truncated normal; its [`StandardNormal`] draws are kept when |z| ≤ 2 (rejection: 95 %
+    /// are kept, so the expected cost is 1.05 draws per weight).
     ///
     /// # Errors
     ///

@@ -49,7 +49,7 @@ use rand::{Rng, RngExt};
 use super::config::{LearnConfig, RolloutStart};
 use super::model::{EmpiricalModel, sample_next, sample_start};
 use crate::error::Result;
-use crate::losses::{critic_target, dual_step, next_value, q_nats, soft_target};
+use crate::losses::{critic_target, next_value, q_nats, soft_target};
 use crate::mdp::TabularMdp;
 
 /// Which reward the learner sees.
@@ -200,10 +200,8 @@ impl<'m> VariationalLearner<'m> {
         for _ in 0..self.config.critic_updates {
             self.critic_step(rng);
         }
-        if self.variant.adapt_beta && self.config.beta_lr > 0.0 {
-            let c = &self.config;
-            self.beta =
-                dual_step(self.beta, self.model.kl(), c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
+        if self.variant.adapt_beta && self.config.dual.beta_lr > 0.0 {
+            self.beta = self.config.dual.step(self.beta, self.model.kl());
         }
     }
 
@@ -211,7 +209,13 @@ impl<'m> VariationalLearner<'m> {
     pub fn fit_models(&mut self) {
         let values: Vec<f64> = (0..self.mdp.n_states()).map(|j| self.value(j)).collect();
         let q = &self.q;
-        self.model.fit_variational(|j| values[j], |s, a| q[[s, a]], self.beta, self.mdp.gamma(), self.config.td_clamp);
+        self.model.fit_variational(
+            |j| values[j],
+            |s, a| q[[s, a]],
+            self.beta,
+            self.mdp.gamma(),
+            self.config.dual.td_clamp,
+        );
     }
 
     /// a ∼ (1 − explore)·π_κ(·|s) + explore·uniform.
@@ -313,12 +317,16 @@ mod tests {
 
     use super::*;
     use crate::envs::risky_arm::{self, S};
+    use crate::losses::DualConfig;
     use crate::operators::posterior_policy;
     use crate::{Beta, SolveOptions, value_iteration};
 
     /// A β-VMBPO learner on the risky arm after `episodes` episodes at β fixed to `beta`.
     fn trained(mdp: &TabularMdp, beta: f64, episodes: usize) -> VariationalLearner<'_> {
-        let config = LearnConfig { beta0: beta, beta_lr: 0.0, ..LearnConfig::default() };
+        let config = LearnConfig {
+            dual: DualConfig { beta0: beta, beta_lr: 0.0, ..DualConfig::default() },
+            ..LearnConfig::default()
+        };
         let variant = Variant { beta0: beta, adapt_beta: false, reward: RewardTransform::Identity };
         let mut learner = VariationalLearner::new(mdp, &config, variant).expect("valid");
         let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -353,7 +361,7 @@ mod tests {
                 .iter()
                 .map(|&(j, p)| {
                     let td = td_error(r, learner.value(j), q_sa, gamma);
-                    (j, p * n, dynamics_log_weight(td, beta, gamma, learner.config.td_clamp))
+                    (j, p * n, dynamics_log_weight(td, beta, gamma, learner.config.dual.td_clamp))
                 })
                 .collect();
             let loss = |q: &dyn Fn(usize) -> f64| -> f64 {
@@ -425,7 +433,10 @@ mod tests {
     fn the_policy_step_converges_to_the_posterior_policy_of_the_exact_q() {
         let mdp = risky_arm::risky_arm();
         let beta = 5.0;
-        let config = LearnConfig { beta0: beta, beta_lr: 0.0, ..LearnConfig::default() };
+        let config = LearnConfig {
+            dual: DualConfig { beta0: beta, beta_lr: 0.0, ..DualConfig::default() },
+            ..LearnConfig::default()
+        };
         let variant = Variant { beta0: beta, adapt_beta: false, reward: RewardTransform::Identity };
         let mut learner = VariationalLearner::new(&mdp, &config, variant).expect("valid");
         let mut rng = ChaCha8Rng::seed_from_u64(3);

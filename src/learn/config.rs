@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::losses::{BetaUpdate, TD_CLAMP};
+use crate::losses::{BetaUpdate, DualConfig};
 
 /// Where model rollouts start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub enum RolloutStart {
 /// Settings of [`learn`](super::learn). Which learner reads which field is said per field;
 /// the schedule of one episode is in the [module docs](super).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 #[must_use]
 pub struct LearnConfig {
     /// Episodes to run (default 1000).
@@ -35,20 +35,12 @@ pub struct LearnConfig {
     pub max_steps: usize,
     /// Measure the return every this many episodes (default 10); also at 0 and at the end.
     pub log_every: usize,
-    /// Initial β (β-VMBPO; default 100, App. C.2). VMBPO and MnM use β = 1.
-    pub beta0: f64,
-    /// KL bound ε of the dual (β-VMBPO; default 0.1, App. C.2).
-    pub epsilon: f64,
-    /// Step size η of the dual (β-VMBPO; default 1). 0 keeps β fixed at `beta0`.
-    pub beta_lr: f64,
-    /// Dual step in β or in log β (default linear, as in the paper).
-    pub beta_update: BetaUpdate,
-    /// Lower clamp of β (default 1e-3).
-    pub beta_min: f64,
-    /// Upper clamp of β (default 1e7, App. C.4).
-    pub beta_max: f64,
-    /// Clamp c of the TD error in the variational-dynamics weight (default 4, App. C.1).
-    pub td_clamp: f64,
+    /// β₀, ε, the dual step, β's clamps and the TD clamp c (β-VMBPO; App. C.2's defaults,
+    /// step size η = 1): flattened, so a file names `beta0`, `epsilon`, `beta_lr`,
+    /// `beta_update`, `beta_min`, `beta_max`, `td_clamp` at its top level. VMBPO, MnM and
+    /// Q-learning use β = 1 and read only `td_clamp` (VMBPO).
+    #[serde(flatten)]
+    pub dual: DualConfig,
     /// Step α of the critic (all learners; default 0.2): `Q ← Q + α·(y − Q)` per sample.
     pub critic_lr: f64,
     /// Critic minibatches per episode (model-based learners; default 20).
@@ -85,13 +77,7 @@ impl Default for LearnConfig {
             episodes: 1000,
             max_steps: 200,
             log_every: 10,
-            beta0: 100.0,
-            epsilon: 0.1,
-            beta_lr: 1.0,
-            beta_update: BetaUpdate::Linear,
-            beta_min: 1e-3,
-            beta_max: crate::dual::BETA_MAX,
-            td_clamp: TD_CLAMP,
+            dual: DualConfig::default(),
             critic_lr: 0.2,
             critic_updates: 20,
             batch_size: 32,
@@ -109,7 +95,8 @@ impl Default for LearnConfig {
 }
 
 impl LearnConfig {
-    /// Parse a config from JSON (any subset of the fields) and validate it.
+    /// Parse a config from JSON (any subset of the fields, the rest from [`Default`]) and
+    /// validate it.
     ///
     /// # Errors
     /// [`Error::Json`] for malformed JSON or an unknown key (naming it), and those of
@@ -119,23 +106,40 @@ impl LearnConfig {
     /// ```
     /// use riskmdp::learn::LearnConfig;
     /// let config = LearnConfig::from_json_str(r#"{ "beta0": 10, "episodes": 50 }"#, "inline")?;
-    /// assert_eq!((config.episodes, config.batch_size), (50, 32));
+    /// assert_eq!((config.episodes, config.batch_size, config.dual.beta0), (50, 32, 10.0));
     /// assert!(LearnConfig::from_json_str(r#"{ "beta_0": 10 }"#, "inline").is_err());
     /// # Ok::<(), riskmdp::Error>(())
     /// ```
     pub fn from_json_str(text: &str, path: &str) -> Result<Self> {
-        let config: LearnConfig = crate::io::from_json_located(text, path)?;
+        LearnConfig::default().overlay(text, path)
+    }
+
+    /// This config with the fields of the JSON object `text` (any subset) over it, validated:
+    /// how `riskmdp learn --config` applies a file to the environment's preset.
+    ///
+    /// # Errors
+    /// Those of [`LearnConfig::from_json_str`].
+    pub fn overlay(&self, text: &str, path: &str) -> Result<Self> {
+        let config = crate::io::overlay_json(self, text, path)?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Read a config file.
+    /// [`LearnConfig::overlay`] with the text of the file `path`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; those of [`LearnConfig::from_json_str`].
+    pub fn overlay_file(&self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        self.overlay(&crate::io::read_text(path)?, &path.display().to_string())
+    }
+
+    /// Read a config file (its fields over [`Default`]).
     ///
     /// # Errors
     /// [`Error::Io`] if the file cannot be read; those of [`LearnConfig::from_json_str`].
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let path = path.as_ref();
-        Self::from_json_str(&crate::io::read_text(path)?, &path.display().to_string())
+        LearnConfig::default().overlay_file(path)
     }
 
     /// The settings of Fig. 3 (the cliff gridworld, `examples/learning_curves.rs`, README
@@ -150,7 +154,7 @@ impl LearnConfig {
     /// ```
     /// use riskmdp::learn::LearnConfig;
     /// let c = LearnConfig::cliff_figure_3();
-    /// assert_eq!((c.epsilon, c.q_init, c.episodes), (0.001, 10.0, 3000));
+    /// assert_eq!((c.dual.epsilon, c.q_init, c.episodes), (0.001, 10.0, 3000));
     /// assert!(c.validate().is_ok());
     /// ```
     pub fn cliff_figure_3() -> Self {
@@ -159,9 +163,12 @@ impl LearnConfig {
             log_every: 30,
             q_init: 10.0,
             rollout_start: RolloutStart::Visited,
-            epsilon: 0.001,
-            beta_update: BetaUpdate::Log,
-            beta_lr: 3.0,
+            dual: DualConfig {
+                epsilon: 0.001,
+                beta_update: BetaUpdate::Log,
+                beta_lr: 3.0,
+                ..LearnConfig::default().dual
+            },
             ..LearnConfig::default()
         }
     }
@@ -215,29 +222,12 @@ impl LearnConfig {
                 return bad(name, format!("{x} is outside (0, 1]"));
             }
         }
-        for (name, x) in [
-            ("beta0", self.beta0),
-            ("epsilon", self.epsilon),
-            ("beta_min", self.beta_min),
-            ("beta_max", self.beta_max),
-            ("td_clamp", self.td_clamp),
-            ("policy_log_odds", self.policy_log_odds),
-        ] {
-            if !(x.is_finite() && x > 0.0) {
-                return bad(name, format!("{x} must be a positive finite number"));
-            }
-        }
-        if !(self.beta_lr.is_finite() && self.beta_lr >= 0.0) {
-            return bad("beta_lr", format!("{} must be a finite number ≥ 0", self.beta_lr));
+        self.dual.validate()?;
+        if !(self.policy_log_odds.is_finite() && self.policy_log_odds > 0.0) {
+            return bad("policy_log_odds", format!("{} must be a positive finite number", self.policy_log_odds));
         }
         if !self.q_init.is_finite() {
             return bad("q_init", format!("{} is not a finite number", self.q_init));
-        }
-        if !(self.beta_min <= self.beta0 && self.beta0 <= self.beta_max) {
-            return bad(
-                "beta0",
-                format!("{} is outside [beta_min, beta_max] = [{}, {}]", self.beta0, self.beta_min, self.beta_max),
-            );
         }
         Ok(())
     }

@@ -145,7 +145,7 @@ impl<'m> Learner<'m> {
                 mdp,
                 config,
                 beta_vmbpo::Variant {
-                    beta0: config.beta0,
+                    beta0: config.dual.beta0,
                     adapt_beta: true,
                     reward: beta_vmbpo::RewardTransform::Identity,
                 },

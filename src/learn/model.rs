@@ -25,7 +25,7 @@ pub struct EmpiricalModel {
     n_states: usize,
     n_actions: usize,
     /// Per pair `s·A + a`: next states seen, with counts and the variational probability.
-    next: Vec<Vec<Next>>,
+    next: Vec<Vec<Successor>>,
     pair_counts: Vec<u64>,
     reward_sums: Vec<f64>,
     /// How often each state started a stored transition (D_env's state distribution).
@@ -39,11 +39,11 @@ pub struct EmpiricalModel {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Next {
+struct Successor {
     state: usize,
     count: u64,
-    /// q(s'|s,a) of the last fit.
-    q: f64,
+    /// q_φ(s'|s,a) of the last fit (a probability; the critic is `q2`).
+    q_prob: f64,
 }
 
 impl EmpiricalModel {
@@ -69,7 +69,7 @@ impl EmpiricalModel {
         let row = &mut self.next[pair];
         match row.iter_mut().find(|n| n.state == next) {
             Some(n) => n.count += 1,
-            None => row.push(Next { state: next, count: 1, q: 0.0 }),
+            None => row.push(Successor { state: next, count: 1, q_prob: 0.0 }),
         }
         self.pair_counts[pair] += 1;
         self.reward_sums[pair] += reward;
@@ -112,7 +112,7 @@ impl EmpiricalModel {
 
     /// The variational dynamics q(·|s,a) of the last fit, as (s', probability).
     pub fn variational(&self, s: usize, a: usize) -> Vec<(usize, f64)> {
-        self.next[s * self.n_actions + a].iter().map(|x| (x.state, x.q)).collect()
+        self.next[s * self.n_actions + a].iter().map(|x| (x.state, x.q_prob)).collect()
     }
 
     /// The measured KL of the last fit (the data's state-action shares as weights).
@@ -150,9 +150,9 @@ impl EmpiricalModel {
             let mut kl = 0.0;
             for (x, lw) in self.next[pair].iter_mut().zip(&log_w) {
                 let p = x.count as f64 / n as f64;
-                x.q = x.count as f64 * (lw - top).exp() / z;
-                if x.q > 0.0 {
-                    kl += x.q * (x.q / p).ln();
+                x.q_prob = x.count as f64 * (lw - top).exp() / z;
+                if x.q_prob > 0.0 {
+                    kl += x.q_prob * (x.q_prob / p).ln();
                 }
             }
             kl_sum += n as f64 * kl.max(0.0);
@@ -194,26 +194,26 @@ impl EmpiricalModel {
     pub fn sample_variational(&self, s: usize, a: usize, rng: &mut impl Rng) -> Option<(usize, f64)> {
         let pair = s * self.n_actions + a;
         let row = &self.next[pair];
-        let last = row.iter().rev().find(|x| x.q > 0.0)?;
+        let last = row.iter().rev().find(|x| x.q_prob > 0.0)?;
         let u: f64 = rng.random();
         let mut acc = 0.0;
         let pick = row
             .iter()
             .find(|x| {
-                acc += x.q;
+                acc += x.q_prob;
                 u < acc
             })
             .unwrap_or(last);
         let p = pick.count as f64 / self.pair_counts[pair] as f64;
-        Some((pick.state, (pick.q / p).ln()))
+        Some((pick.state, (pick.q_prob / p).ln()))
     }
 
     /// `log q(s'|s,a) − log p(s'|s,a)` at the last fit; `None` if s' was never seen after
     /// (s, a) or its variational probability underflowed to 0.
     pub fn log_ratio(&self, s: usize, a: usize, next: usize) -> Option<f64> {
         let pair = s * self.n_actions + a;
-        let x = self.next[pair].iter().find(|x| x.state == next && x.q > 0.0)?;
-        Some((x.q * self.pair_counts[pair] as f64 / x.count as f64).ln())
+        let x = self.next[pair].iter().find(|x| x.state == next && x.q_prob > 0.0)?;
+        Some((x.q_prob * self.pair_counts[pair] as f64 / x.count as f64).ln())
     }
 
     /// The empirical model as a [`TabularMdp`]: the true model's names, γ, horizon, ρ and

@@ -9,6 +9,7 @@
 use super::beta_vmbpo::{RewardTransform, Variant, VariationalLearner};
 use super::config::LearnConfig;
 use crate::error::Result;
+use crate::losses::DualConfig;
 use crate::mdp::TabularMdp;
 
 /// The VMBPO learner (`beta0`, `epsilon` and `beta_lr` of the config are ignored).
@@ -25,11 +26,12 @@ pub(crate) fn with_beta_one<'m>(
     config: &LearnConfig,
     reward: RewardTransform,
 ) -> Result<VariationalLearner<'m>> {
-    let config = LearnConfig {
+    let dual = DualConfig {
         beta0: 1.0,
-        beta_min: config.beta_min.min(1.0),
-        beta_max: config.beta_max.max(1.0),
-        ..config.clone()
+        beta_min: config.dual.beta_min.min(1.0),
+        beta_max: config.dual.beta_max.max(1.0),
+        ..config.dual.clone()
     };
+    let config = LearnConfig { dual, ..config.clone() };
     VariationalLearner::new(mdp, &config, Variant { beta0: 1.0, adapt_beta: false, reward })
 }

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,54 @@ pub fn cases(var: &str, default: u32) -> u32 {
             _ => panic!("{var}={text:?} is not a positive integer"),
         },
         Err(_) => default,
+    }
+}
+
+/// The outcomes of a fuzz run, counted from proptest's closure (hence atomics), with a progress
+/// line every `every` inputs and a summary at the end.
+pub struct Tally<const N: usize> {
+    name: String,
+    labels: [&'static str; N],
+    counts: [AtomicUsize; N],
+    every: usize,
+    start: Instant,
+}
+
+impl<const N: usize> Tally<N> {
+    /// A tally named `name` (the summary's first word) of the outcomes `labels`.
+    pub fn new(name: &str, labels: [&'static str; N], every: usize) -> Self {
+        Tally {
+            name: name.into(),
+            labels,
+            counts: std::array::from_fn(|_| AtomicUsize::new(0)),
+            every,
+            start: Instant::now(),
+        }
+    }
+
+    /// Count one input with outcome `outcome` (an index into the labels).
+    pub fn add(&self, outcome: usize) {
+        self.counts[outcome].fetch_add(1, Ordering::Relaxed);
+        let done: usize = self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        if done.is_multiple_of(self.every) {
+            println!("{}: {done} inputs after {:.0} s", self.name, self.start.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Print `name: T inputs (a accepted, b rejected, …) in S s (M ms a case): no panic, hang or
+    /// multi-line error` and return the counts.
+    pub fn finish(self) -> [usize; N] {
+        let counts = self.counts.map(AtomicUsize::into_inner);
+        let total: usize = counts.iter().sum();
+        let parts: Vec<String> = counts.iter().zip(self.labels).map(|(n, label)| format!("{n} {label}")).collect();
+        let seconds = self.start.elapsed().as_secs_f64();
+        println!(
+            "{}: {total} inputs ({}) in {seconds:.1} s ({:.2} ms a case): no panic, hang or multi-line error",
+            self.name,
+            parts.join(", "),
+            seconds * 1e3 / total.max(1) as f64
+        );
+        counts
     }
 }
 

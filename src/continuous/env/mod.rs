@@ -43,7 +43,7 @@ pub mod pendulum;
 pub use mountain_car::MountainCar;
 pub use pendulum::Pendulum;
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
@@ -135,12 +135,10 @@ pub trait Env {
     fn step(&mut self, action: &[f64]) -> Result<Step>;
 }
 
-/// A draw of U[low, high): `low + (high − low)·u` with `u = k·2⁻⁵³` for the top 53 bits `k` of
-/// one `u64` (the formula NumPy's `uniform` uses). Written out rather than taken from `rand`'s
-/// distributions so that seeded resets stay the same across `rand` versions.
+/// A draw of U[low, high) by `rand`'s [`Uniform`](rand::distr::Uniform) (`random_range`):
+/// the environments' reset noise. `low < high`.
 fn uniform(rng: &mut dyn Rng, low: f64, high: f64) -> f64 {
-    let u = (rng.next_u64() >> 11) as f64 * (-53.0f64).exp2();
-    low + (high - low) * u
+    rng.random_range(low..high)
 }
 
 /// The one action of a one-dimensional environment.

@@ -138,6 +138,11 @@ impl Learner {
         let text = std::fs::read_to_string(&meta_path)
             .map_err(|source| TrainError::Io { path: meta_path.display().to_string(), source })?;
         let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| bad(&meta_path, e.to_string()))?;
+        // The config flattens its `DualConfig`, so serde cannot refuse an unknown key in it.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&meta_path, e.to_string()))?;
+        if let Some(message) = crate::io::unknown_field(&value["config"], &meta.config) {
+            return Err(bad(&meta_path, format!("config: {message}")));
+        }
         check_meta(&meta).map_err(|message| bad(&meta_path, message))?;
         // Every weight is an f32 of the tensor file: a config whose networks cannot fit in it is
         // refused before they are built (a hidden layer of 10⁹ units would take hours and

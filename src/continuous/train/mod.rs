@@ -65,8 +65,8 @@ use super::config::TrainConfig;
 use super::dynamics::{DynamicsModel, FitObjective, RolloutKl, RolloutModels, Standardiser, rollout};
 use super::env::{Env, MountainCar, Pendulum};
 use super::nets::sorted_vars;
-use super::tensor::Batch;
-use crate::losses::{dual_step, dynamics_log_weight};
+use super::numeric::NumericTensor;
+use crate::losses::dynamics_log_weight;
 
 mod checkpoint;
 mod evaluation;
@@ -193,7 +193,7 @@ impl Learner {
             variational_dynamics,
             d_env: ReplayBuffer::new(obs_dim, action_dim, config.env_buffer),
             d_model: ReplayBuffer::new(obs_dim, action_dim, config.model_buffer),
-            beta: if algo == Algo::Vmbpo { 1.0 } else { config.beta0 },
+            beta: if algo == Algo::Vmbpo { 1.0 } else { config.dual.beta0 },
             kl: 0.0,
             step: 0,
             fits: Vec::new(),
@@ -258,7 +258,7 @@ impl Learner {
                 self.variational_dynamics.copy_from(&self.prior_dynamics)?;
             }
             let log_w = self.dynamics_log_weights()?;
-            saturation = saturated(&log_w, self.config.td_clamp);
+            saturation = saturated(&log_w, self.config.dual.td_clamp);
             let stats = self.variational_dynamics.fit(
                 &self.d_env,
                 FitObjective::Weighted(&log_w),
@@ -289,8 +289,7 @@ impl Learner {
         // but the KL only changes when the model is refitted, and stepping `model_every` times
         // on one measurement would multiply the dual learning rate by `model_every`.
         if self.algo == Algo::BetaVmbpo {
-            let c = &self.config;
-            self.beta = dual_step(self.beta, self.kl, c.epsilon, c.beta_lr, c.beta_update, (c.beta_min, c.beta_max));
+            self.beta = self.config.dual.step(self.beta, self.kl);
         }
         if self.algo.variational() {
             let record = FitRecord {
@@ -328,7 +327,8 @@ impl Learner {
             let idx: Vec<usize> = (start..(start + TD_CHUNK).min(n)).collect();
             let batch = self.d_env.gather(&idx)?;
             let td = self.agent.td_errors(&batch, self.config.critic_entropy, self.config.gamma, &mut self.rng)?;
-            let log_w = dynamics_log_weight(Batch::new(td), self.beta, self.config.gamma, self.config.td_clamp);
+            let log_w =
+                dynamics_log_weight(NumericTensor::new(td), self.beta, self.config.gamma, self.config.dual.td_clamp);
             out.extend(log_w.into_tensor()?.to_vec1::<f32>()?);
         }
         Ok(out)

@@ -1,10 +1,10 @@
 //! [`Numeric`] for candle tensors: the losses of [`crate::losses`] on a batch, with gradients.
 //!
 //! candle's operations return `Result` (a shape, dtype or device mismatch), while [`Numeric`]'s
-//! arithmetic returns `Self`. [`Batch`] bridges the two without panicking: it holds either a
+//! arithmetic returns `Self`. [`NumericTensor`] bridges the two without panicking: it holds either a
 //! tensor or the **first error** of the computation that produced it, and every later
 //! operation passes that error through unchanged (as NaN passes through float arithmetic). The
-//! error surfaces once, where the caller leaves the loss layer with [`Batch::into_tensor`].
+//! error surfaces once, where the caller leaves the loss layer with [`NumericTensor::into_tensor`].
 //! A panic was the alternative; it would be "impossible" only as long as every caller gets
 //! shapes and dtypes right, which is exactly what a mistake breaks.
 //!
@@ -35,16 +35,16 @@ use crate::losses::Numeric;
 /// The [`Numeric`] operations are elementwise, [`Numeric::mean`] averages all elements; see
 /// the [module docs](self) for the shape rule and the error handling.
 #[derive(Debug, Clone)]
-pub struct Batch(Result<Tensor, Arc<candle_core::Error>>);
+pub struct NumericTensor(Result<Tensor, Arc<candle_core::Error>>);
 
-impl Batch {
+impl NumericTensor {
     /// Wraps a tensor.
     #[must_use]
     pub fn new(tensor: Tensor) -> Self {
         Self(Ok(tensor))
     }
 
-    /// Wraps the result of a candle operation: an error is carried to [`Batch::into_tensor`].
+    /// Wraps the result of a candle operation: an error is carried to [`NumericTensor::into_tensor`].
     #[must_use]
     pub fn from_result(result: candle_core::Result<Tensor>) -> Self {
         Self(result.map_err(Arc::new))
@@ -94,41 +94,41 @@ impl Batch {
     }
 }
 
-impl From<Tensor> for Batch {
+impl From<Tensor> for NumericTensor {
     fn from(tensor: Tensor) -> Self {
         Self::new(tensor)
     }
 }
 
-impl Add for Batch {
+impl Add for NumericTensor {
     type Output = Self;
     fn add(self, rhs: Self) -> Self {
         self.zip(rhs, Tensor::add, Tensor::broadcast_add)
     }
 }
 
-impl Sub for Batch {
+impl Sub for NumericTensor {
     type Output = Self;
     fn sub(self, rhs: Self) -> Self {
         self.zip(rhs, Tensor::sub, Tensor::broadcast_sub)
     }
 }
 
-impl Mul for Batch {
+impl Mul for NumericTensor {
     type Output = Self;
     fn mul(self, rhs: Self) -> Self {
         self.zip(rhs, Tensor::mul, Tensor::broadcast_mul)
     }
 }
 
-impl Neg for Batch {
+impl Neg for NumericTensor {
     type Output = Self;
     fn neg(self) -> Self {
         self.map(Tensor::neg)
     }
 }
 
-impl Numeric for Batch {
+impl Numeric for NumericTensor {
     fn exp(&self) -> Self {
         self.map(Tensor::exp)
     }
