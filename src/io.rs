@@ -43,7 +43,8 @@ pub fn from_json_located<T: serde::de::DeserializeOwned>(text: &str, path: &str)
 /// fields, and every field it names replaces `base`'s.
 ///
 /// The file is first parsed alone (`T`'s serde defaults filling what it leaves out), so that a
-/// syntax error or a wrong type is reported at its line in the file; a key that `base` does not
+/// syntax error or a wrong type is reported at its line in the file, after the key that holds
+/// it; a key that `base` does not
 /// serialise is refused by name (the configs flatten their shared
 /// [`DualConfig`](crate::losses::DualConfig), which serde's `deny_unknown_fields` does not
 /// allow).
@@ -56,9 +57,24 @@ where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
     let json_error = |message: String| crate::Error::Json { path: path.into(), message };
-    let _alone: T = from_json_located(text, path)?;
-    let file: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e.to_string()))?;
     let mut merged = serde_json::to_value(base).map_err(|e| json_error(e.to_string()))?;
+    if let Err(e) = from_json_located::<T>(text, path) {
+        // serde loses the key of a wrong value inside a flattened struct (`"beta0": "x"` is
+        // reported without `beta0`): find it by laying the file's keys over `base` one by one.
+        let file: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text).ok();
+        let culprit = file.iter().flatten().find(|(key, value)| {
+            let mut one = merged.clone();
+            one.as_object_mut().map(|fields| fields.insert((*key).clone(), (*value).clone()));
+            serde_json::from_value::<T>(one).is_err()
+        });
+        return Err(match (culprit, e) {
+            (Some((key, _)), crate::Error::Json { message, .. }) if !message.starts_with(&format!("{key}:")) => {
+                json_error(format!("{key}: {message}"))
+            }
+            (_, e) => e,
+        });
+    }
+    let file: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e.to_string()))?;
     let (Some(fields), Some(known)) = (file.as_object(), merged.as_object_mut()) else {
         return Err(json_error("a config must be a JSON object".into()));
     };
@@ -97,6 +113,29 @@ pub fn read_text(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A wrong value inside the flattened `DualConfig` names its key like any other field; an
+    /// unknown key is refused by name; the file's keys replace the base's and only those.
+    #[test]
+    fn overlay_names_the_key_of_a_wrong_value_and_keeps_the_base() {
+        use crate::learn::LearnConfig;
+        let base = LearnConfig { episodes: 7, ..LearnConfig::default() };
+        let over = |text: &str| overlay_json(&base, text, "f.json").map_err(|e| e.to_string());
+        for (text, key) in [
+            (r#"{"beta0": "x"}"#, "beta0"),
+            (r#"{"episodes": 3, "beta_update": "up"}"#, "beta_update"),
+            (r#"{"critic_lr": [1]}"#, "critic_lr"),
+        ] {
+            let message = over(text).expect_err(text);
+            assert!(message.starts_with(&format!("f.json: {key}: ")), "{text}: {message}");
+        }
+        let message = over(r#"{"beta_0": 1}"#).expect_err("unknown");
+        assert!(message.starts_with("f.json: unknown field `beta_0`, expected one of "), "{message}");
+        assert!(over("[1]").is_err() && over(r#"{"epsilon": 1} {}"#).is_err());
+        let config = over(r#"{"epsilon": 0.5, "batch_size": 4}"#).expect("valid");
+        assert_eq!((config.episodes, config.batch_size, config.dual.epsilon), (7, 4, 0.5));
+        assert_eq!(config.dual.beta0.to_bits(), base.dual.beta0.to_bits());
+    }
 
     #[test]
     fn only_whitespace_may_follow_the_value() {

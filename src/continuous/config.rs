@@ -155,13 +155,14 @@ impl TrainConfig {
     /// with η = 1; q_φ warm-started from p_θ at each fit, and half of each actor-critic
     /// minibatch from D_env (the public MBPO code mixes in 5 %).
     ///
-    /// Measured (`riskmdp train --env mountain-car --preset mountain-car-cpu --steps 25000`,
-    /// seeds 1–10, one thread, about 40 s of CPU per run; README, "Continuous control"):
-    /// β-VMBPO ends with all 3 evaluation episodes at the goal in 6 of 10 seeds (first at steps
-    /// 9000–19 000), VMBPO in none of seeds 1–5. The Monte-Carlo KL reads below ε, so the
-    /// first dual step takes β to β_min = 1e-3, where it is at every evaluation: on this task
-    /// the dual makes β-VMBPO the *most* optimistic learner the clamp allows, not a more
-    /// cautious one than VMBPO.
+    /// Measured (`scripts/mountain-car-seeds.sh`: `riskmdp train --env mountain-car --preset
+    /// mountain-car-cpu --steps 25000`, seeds 1–10, one thread, about 75 s of one core per run;
+    /// README, "Continuous control"; docs/continuous.md): β-VMBPO's last evaluation has all 3
+    /// episodes at the goal in 4 of 10 seeds (the first such evaluation at steps 10 000–23 000),
+    /// VMBPO's in none. The KL the dual sees reads below ε at nearly every fit, so β reaches
+    /// β_min = 1e-3 within the first seven fits and ends every run there: on this task the dual
+    /// makes β-VMBPO the *most* optimistic learner the clamp allows, not a more cautious one
+    /// than VMBPO.
     pub fn mountain_car_cpu() -> Self {
         TrainConfig {
             warmup_steps: 5000,
