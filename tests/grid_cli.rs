@@ -215,7 +215,7 @@ fn bad_input_is_one_error_line() {
     assert_clean_failure(&["grid", "list", bad], "tasks[0]: unknown environment `hopper`");
     assert_clean_failure(&["grid", "sbatch", bad], "tasks[0]");
     assert_clean_failure(&["grid", "run", &file, "1"], "K: there is no run 1");
-    assert_clean_failure(&["grid", "run", &file, "-1"], "K");
+    assert_clean_failure(&["grid", "run", &file, "-1"], "'-1'");
     assert_clean_failure(&["grid", "run", &file, "0", "--threads", "0"], "--threads");
     assert_clean_failure(&["grid", "local", &file, "--jobs", "0"], "--jobs");
     assert_clean_failure(&["grid", "sbatch", &file, "--cpus", "0"], "--cpus");
