@@ -28,7 +28,9 @@ fi
 export PATH=$PATH:/usr/sbin
 echo "ci-slurm: packages ready at $(elapsed) s"
 
-cargo build --quiet --release --features candle
+# The binary the candle tests build (`.ci/run` has just built it): `cargo build` would unify
+# features without the dev-dependencies and rebuild part of the tree.
+cargo test --quiet --release --features candle --no-run --test grid_cli
 bin=$PWD/target/release/riskmdp
 
 W=$(mktemp -d /tmp/riskmdp-slurm.XXXXXX)
