@@ -197,6 +197,9 @@ fn the_sbatch_script_runs_each_array_task_by_absolute_paths() {
     ok(&["grid", "sbatch", &file, "--unfinished"]);
     let script = std::fs::read_to_string(&script_path).expect("script");
     assert!(script.contains("#SBATCH --array=0-1,3\n") && !script.contains("--time"), "{script}");
+    ok(&["grid", "sbatch", &file, "--ids", "3,1"]);
+    let script = std::fs::read_to_string(&script_path).expect("script");
+    assert!(script.contains("#SBATCH --array=1,3\n"), "{script}");
 }
 
 #[test]
@@ -222,6 +225,8 @@ fn bad_input_is_one_error_line() {
     assert_clean_failure(&["grid", "sbatch", &file, "--time", "1 h"], "--time");
     assert_clean_failure(&["grid", "sbatch", &file, "--partition", "a\nb"], "--partition");
     assert_clean_failure(&["grid", "sbatch", &file, "--max-running", "0"], "--max-running");
+    assert_clean_failure(&["grid", "sbatch", &file, "--ids", "1"], "--ids: there is no run 1");
+    assert_clean_failure(&["grid", "sbatch", &file, "--ids", "0", "--unfinished"], "--unfinished");
     assert_clean_failure(&["grid", "frobnicate", &file], "frobnicate");
     assert!(!dir.join("out").exists(), "a refused command wrote files");
 }

@@ -71,6 +71,9 @@ struct SbatchArgs {
     /// Only the runs not done and not running (resubmit the failed and missing ones).
     #[arg(long)]
     unfinished: bool,
+    /// Only these runs, e.g. `--ids 3,7,12`.
+    #[arg(long, value_delimiter = ',', conflicts_with = "unfinished")]
+    ids: Option<Vec<usize>>,
 }
 
 #[derive(Args)]
@@ -219,7 +222,7 @@ fn run_one(experiment: &Experiment, k: usize, threads: usize) -> Result<(String,
 fn sbatch(experiment: &Experiment, a: SbatchArgs) -> Result<(String, bool), String> {
     let binary = std::env::current_exe().map_err(|e| format!("cannot find the riskmdp binary: {e}"))?;
     let workdir = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
-    let ids = a.unfinished.then(|| {
+    let unfinished = a.unfinished.then(|| {
         experiment
             .runs()
             .iter()
@@ -227,7 +230,7 @@ fn sbatch(experiment: &Experiment, a: SbatchArgs) -> Result<(String, bool), Stri
             .map(|r| r.id)
             .collect::<Vec<_>>()
     });
-    if ids.as_ref().is_some_and(Vec::is_empty) {
+    if unfinished.as_ref().is_some_and(Vec::is_empty) {
         return Ok(("every run is done or running: nothing to submit".into(), true));
     }
     let options = SbatchOptions {
@@ -237,7 +240,7 @@ fn sbatch(experiment: &Experiment, a: SbatchArgs) -> Result<(String, bool), Stri
         cpus: a.cpus,
         partition: a.partition,
         max_running: a.max_running,
-        ids,
+        ids: unfinished.or(a.ids),
     };
     let files = grid::write_sbatch(experiment, &options).map_err(|e| e.to_string())?;
     warn_overrides(experiment);

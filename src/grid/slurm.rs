@@ -134,7 +134,7 @@ fn check_token(field: &str, value: &str, allowed: impl Fn(char) -> bool, what: &
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] naming `--cpus`, `--time`, `--partition`, `--max-running` for a
-/// bad value, or `ids` for a run number out of range or an empty list; [`Error::Io`] if a file
+/// bad value, or `--ids` for a run number out of range or an empty list; [`Error::Io`] if a file
 /// cannot be read or written.
 pub fn write_sbatch(experiment: &Experiment, options: &SbatchOptions) -> Result<SbatchFiles> {
     let bad = |name: &str, message: String| Error::InvalidParameter { name: name.into(), message };
@@ -156,10 +156,10 @@ pub fn write_sbatch(experiment: &Experiment, options: &SbatchOptions) -> Result<
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
-        return Err(bad("ids", "no runs to submit".into()).into());
+        return Err(bad("--ids", "no runs to submit".into()).into());
     }
     if let Some(&k) = ids.iter().find(|&&k| k >= n) {
-        return Err(bad("ids", format!("there is no run {k}: `{}` has {n} runs", experiment.name())).into());
+        return Err(bad("--ids", format!("there is no run {k}: `{}` has {n} runs", experiment.name())).into());
     }
     let io = |path: &Path| {
         let path = path.display().to_string();
