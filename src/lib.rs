@@ -48,6 +48,9 @@
 //! * [`continuous`] — continuous control (App. C): MountainCarContinuous-v0 and Pendulum-v1 in
 //!   pure Rust, to gymnasium's arithmetic, behind the [`continuous::env::Env`] trait; with the
 //!   cargo feature `candle`, the losses on tensors and the networks.
+//! * `grid` — an experiment grid (tasks × learners × variants × seeds) expanded into numbered
+//!   runs of the continuous learners: run k, N locally in parallel, or a Slurm job array; then
+//!   one manifest for the figures (feature `candle`).
 //! * [`verify`] — the theory verifier: the claims as properties over random MDPs, and planted
 //!   bugs that must fail them.
 //! * [`plot`] — the figures, PNG and SVG, with a bundled font (cargo feature `plot`, on by
@@ -88,6 +91,8 @@ pub mod ring;
 pub mod envs;
 
 pub mod continuous;
+#[cfg(feature = "candle")]
+pub mod grid;
 
 pub mod verify;
 

@@ -14,6 +14,8 @@ use riskmdp::report::table;
 
 mod bench;
 mod dual;
+#[cfg(feature = "candle")]
+mod grid;
 mod learn;
 mod solve;
 mod sweep;
@@ -40,6 +42,8 @@ enum Command {
     Train(train::TrainArgs),
     #[cfg(feature = "candle")]
     Evaluate(train::EvaluateArgs),
+    #[cfg(feature = "candle")]
+    Grid(grid::GridArgs),
 }
 
 /// Pretty JSON of a report.
@@ -86,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run_train(args).map(|text| (text, true)),
         #[cfg(feature = "candle")]
         Command::Evaluate(args) => train::run_evaluate(args).map(|text| (text, true)),
+        #[cfg(feature = "candle")]
+        Command::Grid(args) => grid::run(args),
     };
     match result {
         Ok((text, success)) => {
