@@ -3,6 +3,8 @@
 //!
 //! * [`MountainCar`] — gymnasium's MountainCarContinuous-v0 (the task of the paper's Fig. 4).
 //! * [`Pendulum`] — gymnasium's Pendulum-v1.
+//! * With feature `mujoco`: `Hopper`, `Walker2d`, `HalfCheetah`, `Ant` — gymnasium's v4
+//!   locomotion tasks on MuJoCo 3.17.0 (the module `mujoco`).
 //!
 //! Both reproduce gymnasium's arithmetic, including where NumPy computes in float32, and are
 //! tested against trajectories recorded from gymnasium itself (`bench/record_gym.py`,
@@ -38,9 +40,13 @@
 //! ```
 
 pub mod mountain_car;
+#[cfg(feature = "mujoco")]
+pub mod mujoco;
 pub mod pendulum;
 
 pub use mountain_car::MountainCar;
+#[cfg(feature = "mujoco")]
+pub use mujoco::{Ant, HalfCheetah, Hopper, Walker2d};
 pub use pendulum::Pendulum;
 
 use rand::{Rng, SeedableRng};
@@ -141,6 +147,17 @@ pub trait Env {
 fn uniform(rng: &mut dyn Rng, low: f64, high: f64) -> f64 {
     let u = (rng.next_u64() >> 11) as f64 * (-53.0f64).exp2();
     low + (high - low) * u
+}
+
+/// A draw of N(0, 1) by Box–Muller from two draws of [`uniform`]:
+/// `√(−2·ln(1 − u₁))·cos(2π·u₂)` (1 − u₁ ∈ (0, 1], so the log is finite). It cannot repeat
+/// NumPy's `standard_normal` (a ziggurat), only its distribution; used by the MuJoCo tasks'
+/// reset noise.
+#[cfg_attr(not(feature = "mujoco"), allow(dead_code))]
+fn normal(rng: &mut dyn Rng) -> f64 {
+    let u1 = uniform(rng, 0.0, 1.0);
+    let u2 = uniform(rng, 0.0, 1.0);
+    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// The one action of a one-dimensional environment.
