@@ -27,7 +27,7 @@ fn main() {
 
 /// The linker argument that writes `dir` into the binaries as an rpath, or the one-line error
 /// to stop the build with when `dir` holds no `libmujoco.so`.
-fn rpath(dir: Option<&Path>) -> Result<String, String> {
+pub(crate) fn rpath(dir: Option<&Path>) -> Result<String, String> {
     const SETUP: &str = "run scripts/setup-mujoco.sh (it fetches MuJoCo 3.17.0 from PyPI)";
     let Some(dir) = dir else {
         return Err(format!("feature `mujoco`: MUJOCO_DYNAMIC_LINK_DIR is not set; {SETUP}"));
