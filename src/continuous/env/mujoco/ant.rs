@@ -125,7 +125,7 @@ impl Env for Ant {
     }
 
     /// The health check on an observation, as MBPO's `static_fns/ant.py` writes it: every
-    /// number finite and 0.2 ≤ height obs[0] ≤ 1.
+    /// number finite and 0.2 ≤ height `obs[0]` ≤ 1.
     fn is_terminal(&self, obs: &[f32]) -> bool {
         let Some(&z) = obs.first() else { return false };
         !(obs.iter().all(|x| x.is_finite()) && (MIN_Z..=MAX_Z).contains(&f64::from(z)))

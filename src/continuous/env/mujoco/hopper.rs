@@ -9,7 +9,7 @@
 //! terminated = not healthy        (the +1 is paid on that step too)
 //! obs     = (qpos[1..], clip(qvel, −10, 10))                        (5 + 6 = 11 numbers)
 //! ```
-//! z = qpos[1] is the torso's height, θ = qpos[2] its angle; the bounds are strict.
+//! z = `qpos[1]` is the torso's height, θ = `qpos[2]` its angle; the bounds are strict.
 //! An episode starts at `qpos0 + U(−0.005, 0.005)` and `U(−0.005, 0.005)` velocities and is
 //! truncated after [`MAX_EPISODE_STEPS`] steps.
 
@@ -31,7 +31,7 @@ pub const HEALTHY_REWARD: f64 = 1.0;
 pub const MIN_Z: f64 = 0.7;
 /// Healthy while |θ| is below this angle (strictly), in radians.
 pub const MAX_ANGLE: f64 = 0.2;
-/// Healthy while every coordinate of (qpos[2..], qvel) is below this in absolute value.
+/// Healthy while every coordinate of (`qpos[2..]`, qvel) is below this in absolute value.
 pub const MAX_STATE: f64 = 100.0;
 /// Velocities are clipped to ±this in the observation.
 pub const OBS_VELOCITY_CLIP: f64 = 10.0;
@@ -119,8 +119,8 @@ impl Env for Hopper {
     }
 
     /// The health check on an observation, as MBPO's `static_fns/hopper.py` writes it: every
-    /// number finite, |obs[1..]| < 100 (the velocities in it are clipped to ±10), height
-    /// obs[0] > 0.7 and |angle obs[1]| < 0.2.
+    /// number finite, |`obs[1..]`| < 100 (the velocities in it are clipped to ±10), height
+    /// `obs[0]` > 0.7 and |angle `obs[1]`| < 0.2.
     fn is_terminal(&self, obs: &[f32]) -> bool {
         let [z, angle, ..] = *obs else { return false };
         let healthy = obs.iter().all(|x| x.is_finite())

@@ -9,7 +9,7 @@
 //! terminated = not healthy        (the +1 is paid on that step too)
 //! obs     = (qpos[1..], clip(qvel, −10, 10))                        (8 + 9 = 17 numbers)
 //! ```
-//! z = qpos[1] is the torso's height, θ = qpos[2] its angle; the bounds are strict. Unlike
+//! z = `qpos[1]` is the torso's height, θ = `qpos[2]` its angle; the bounds are strict. Unlike
 //! Walker2d's, the check does not bound the other coordinates.
 //! An episode starts at `qpos0 + U(−0.005, 0.005)` and `U(−0.005, 0.005)` velocities and is
 //! truncated after [`MAX_EPISODE_STEPS`] steps.
@@ -119,7 +119,7 @@ impl Env for Walker2d {
     }
 
     /// The health check on an observation, as MBPO's `static_fns/walker2d.py` writes it:
-    /// 0.8 < height obs[0] < 2 and −1 < angle obs[1] < 1.
+    /// 0.8 < height `obs[0]` < 2 and −1 < angle `obs[1]` < 1.
     fn is_terminal(&self, obs: &[f32]) -> bool {
         let [z, angle, ..] = *obs else { return false };
         let (z, angle) = (f64::from(z), f64::from(angle));
