@@ -9,7 +9,9 @@
 //!
 //! Both sides do the same work: uniform random float32 actions in the action box, a reset
 //! (with its noise) whenever the episode terminates or is truncated, and nothing else timed
-//! but the loop. Prints one line: the task, the steps, the seconds and `steps_per_s`.
+//! but the loop. Prints one line: the task, the steps, the episodes, `steps_per_s` (wall) and
+//! `steps_per_cpu_s` (user + system CPU time of the process over the loop, the steadier figure
+//! on a shared machine).
 
 use std::time::Instant;
 
@@ -17,15 +19,27 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use riskmdp::continuous::train::EnvKind;
 
-/// Run `steps` random steps of `env`; returns (steps per second, episodes started).
-fn run(env: EnvKind, steps: usize) -> riskmdp::Result<(f64, usize)> {
+/// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; ticks of
+/// 1/100 s), as in `examples/candle_updates.rs`.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// Run `steps` random steps of `env`; returns (steps per wall second, steps per CPU second if
+/// readable, episodes started).
+fn run(env: EnvKind, steps: usize) -> riskmdp::Result<(f64, Option<f64>, usize)> {
     let mut env = env.make()?;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let bounds = env.action_bounds();
     let mut action = vec![0.0; env.action_dim()];
     env.reset(&mut rng);
     let mut episodes = 1;
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), process_cpu_seconds());
     for _ in 0..steps {
         for (a, (lo, hi)) in action.iter_mut().zip(bounds.low.iter().zip(&bounds.high)) {
             let u = (rng.next_u64() >> 11) as f64 * (-53.0f64).exp2();
@@ -37,7 +51,9 @@ fn run(env: EnvKind, steps: usize) -> riskmdp::Result<(f64, usize)> {
             episodes += 1;
         }
     }
-    Ok((steps as f64 / start.elapsed().as_secs_f64(), episodes))
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_start.zip(process_cpu_seconds()).map(|(a, b)| b - a).filter(|&c| c > 0.0);
+    Ok((steps as f64 / wall, cpu.map(|c| steps as f64 / c), episodes))
 }
 
 fn main() -> Result<(), String> {
@@ -47,8 +63,9 @@ fn main() -> Result<(), String> {
         Some(n) => n.parse::<usize>().map_err(|e| format!("steps: {e}"))?,
         None => 20_000,
     };
-    let (rate, episodes) = run(env, steps).map_err(|e| e.to_string())?;
-    println!("{}: {steps} steps, {episodes} episodes, steps_per_s {rate:.0}", env.name());
+    let (rate, cpu_rate, episodes) = run(env, steps).map_err(|e| e.to_string())?;
+    let cpu_rate = cpu_rate.map_or_else(|| "na".to_owned(), |r| format!("{r:.0}"));
+    println!("{}: {steps} steps, {episodes} episodes, steps_per_s {rate:.0}, steps_per_cpu_s {cpu_rate}", env.name());
     Ok(())
 }
 
@@ -56,7 +73,7 @@ fn main() -> Result<(), String> {
 mod tests {
     #[test]
     fn runs_a_few_steps() {
-        let (rate, episodes) = super::run(riskmdp::continuous::train::EnvKind::Hopper, 300).expect("setup");
+        let (rate, _, episodes) = super::run(riskmdp::continuous::train::EnvKind::Hopper, 300).expect("setup");
         assert!(rate > 0.0 && episodes >= 1);
     }
 }
