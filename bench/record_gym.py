@@ -19,6 +19,17 @@ Run (writes tests/fixtures/gym/*.json; about a second):
 
 Numbers are written with Python's shortest round-trip repr, so every float32 and float64 value
 reads back bit for bit.
+
+With `--mujoco` it records, instead, gymnasium's MuJoCo tasks Hopper-v4, Walker2d-v4,
+HalfCheetah-v4 and Ant-v4 (feature `mujoco`, `tests/mujoco_envs.rs`): per task a few short
+episodes from the state gymnasium's own `reset(seed=…)` drew — the qpos/qvel after reset are
+recorded, since NumPy's reset noise cannot be repeated in Rust — with float32 random actions,
+some beyond the control range (MuJoCo clamps them; the control cost is charged on them as
+given). It needs MuJoCo 3.17.0, the version the Rust side links (about 5 seconds):
+
+    python3 -m venv /tmp/mjvenv
+    /tmp/mjvenv/bin/pip install "gymnasium[mujoco]==1.4.0" mujoco==3.17.0
+    /tmp/mjvenv/bin/python bench/record_gym.py --mujoco
 """
 import json
 import math
@@ -120,6 +131,61 @@ def pendulum():
     return {"env_id": "Pendulum-v1", "max_episode_steps": env.spec.max_episode_steps, "episodes": episodes}
 
 
+# MuJoCo tasks: (gymnasium id, fixture file, [(episode name, reset seed, action bound, steps)]).
+# Episodes end early where gymnasium terminates them (Hopper, Walker2d and Ant fall under random
+# actions); the step counts keep every file well under 200 KB.
+MUJOCO_TASKS = [
+    ("Hopper-v4", "hopper_v4.json", [("random_actions", 1, 1.0, 150), ("actions_beyond_ctrlrange", 2, 1.6, 150),
+                                     ("small_actions", 3, 0.3, 150)]),
+    ("Walker2d-v4", "walker2d_v4.json", [("random_actions", 1, 1.0, 120), ("actions_beyond_ctrlrange", 2, 1.6, 120),
+                                         ("small_actions", 3, 0.3, 120)]),
+    ("HalfCheetah-v4", "half_cheetah_v4.json", [("random_actions", 1, 1.0, 100),
+                                                ("actions_beyond_ctrlrange", 2, 1.6, 100)]),
+    ("Ant-v4", "ant_v4.json", [("random_actions", 1, 1.0, 80), ("actions_beyond_ctrlrange", 2, 1.6, 80)]),
+]
+
+
+def mujoco_episode(env, name, seed, bound, steps):
+    """Reset with `seed`, then `steps` float32 actions U(-bound, bound), or fewer if terminated."""
+    obs, _ = env.reset(seed=seed)
+    data = env.unwrapped.data
+    episode = {
+        "name": name,
+        "seed": seed,
+        "initial_qpos": [float(x) for x in data.qpos],
+        "initial_qvel": [float(x) for x in data.qvel],
+        "initial_obs": [float(x) for x in obs],
+        "actions": [],
+        "steps": [],
+    }
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(steps):
+        action = rng.uniform(-bound, bound, size=env.action_space.shape).astype(np.float32)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        episode["actions"].append([float(a) for a in action])
+        episode["steps"].append(
+            {"obs": [float(x) for x in obs], "reward": float(reward), "terminated": bool(terminated),
+             "truncated": bool(truncated)}
+        )
+        if terminated or truncated:
+            break
+    return episode
+
+
+def mujoco_tasks():
+    import mujoco
+
+    for env_id, file, episodes in MUJOCO_TASKS:
+        env = gym.make(env_id)
+        record = {
+            "mujoco": mujoco.__version__,
+            "env_id": env_id,
+            "max_episode_steps": env.spec.max_episode_steps,
+            "episodes": [mujoco_episode(env, *episode) for episode in episodes],
+        }
+        yield file, record
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -128,11 +194,16 @@ def main():
         "numpy": np.__version__,
         "python": sys.version.split()[0],
     }
-    for file, record in [("mountain_car_continuous_v0.json", mountain_car()), ("pendulum_v1.json", pendulum())]:
+    if "--mujoco" in sys.argv[1:]:
+        records = mujoco_tasks()
+    else:
+        records = [("mountain_car_continuous_v0.json", mountain_car()), ("pendulum_v1.json", pendulum())]
+    for file, record in records:
         record = {**meta, **record}
         (OUT / file).write_text(json.dumps(record, separators=(",", ":")) + "\n")
         lengths = [len(e["steps"]) for e in record["episodes"]]
-        print(f"{file}: episodes of {lengths} steps")
+        size = (OUT / file).stat().st_size
+        print(f"{file}: episodes of {lengths} steps, {size / 1000:.0f} kB")
 
 
 if __name__ == "__main__":

@@ -169,6 +169,18 @@ pub enum Error {
         /// What the plotting library reported.
         message: String,
     },
+    /// Feature `mujoco`: a MuJoCo model file is missing or MuJoCo cannot load it.
+    #[error(
+        "{}: {}; run scripts/setup-mujoco.sh, or set RISKMDP_MUJOCO_ASSETS to a folder with gymnasium's MuJoCo XML files",
+        one_line(.path),
+        one_line(.message)
+    )]
+    MujocoModel {
+        /// The model file that was looked for.
+        path: String,
+        /// What is wrong: the file is missing, or MuJoCo's parser message.
+        message: String,
+    },
     /// Trajectory enumeration would visit too many trajectories.
     #[error("enumerating trajectories would visit more than {limit} of them; use a smaller horizon or model")]
     TooManyTrajectories {

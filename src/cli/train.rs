@@ -20,6 +20,18 @@ pub enum EnvArg {
     MountainCar,
     /// Pendulum-v1.
     Pendulum,
+    /// Hopper-v4 (MuJoCo; run scripts/setup-mujoco.sh first).
+    #[cfg(feature = "mujoco")]
+    Hopper,
+    /// Walker2d-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    Walker2d,
+    /// HalfCheetah-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    HalfCheetah,
+    /// Ant-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    Ant,
 }
 
 /// The learner.
@@ -106,6 +118,14 @@ impl EnvArg {
         match self {
             EnvArg::MountainCar => EnvKind::MountainCar,
             EnvArg::Pendulum => EnvKind::Pendulum,
+            #[cfg(feature = "mujoco")]
+            EnvArg::Hopper => EnvKind::Hopper,
+            #[cfg(feature = "mujoco")]
+            EnvArg::Walker2d => EnvKind::Walker2d,
+            #[cfg(feature = "mujoco")]
+            EnvArg::HalfCheetah => EnvKind::HalfCheetah,
+            #[cfg(feature = "mujoco")]
+            EnvArg::Ant => EnvKind::Ant,
         }
     }
 }
@@ -122,12 +142,25 @@ impl AlgoArg {
 }
 
 /// The preset's name (`cpu` resolved for the environment).
-fn preset_name(args: &TrainArgs) -> &'static str {
-    match (args.preset, args.env) {
+///
+/// # Errors
+/// `--preset cpu` on a MuJoCo task, which has no CPU preset yet.
+fn preset_name(args: &TrainArgs) -> riskmdp::Result<&'static str> {
+    Ok(match (args.preset, args.env) {
         (PresetArg::Paper, _) => "paper",
         (PresetArg::MountainCarCpu, _) | (PresetArg::Cpu, EnvArg::MountainCar) => "mountain-car-cpu",
         (PresetArg::PendulumCpu, _) | (PresetArg::Cpu, EnvArg::Pendulum) => "pendulum-cpu",
-    }
+        #[cfg(feature = "mujoco")]
+        (PresetArg::Cpu, EnvArg::Hopper | EnvArg::Walker2d | EnvArg::HalfCheetah | EnvArg::Ant) => {
+            return Err(riskmdp::Error::InvalidParameter {
+                name: "--preset".into(),
+                message: format!(
+                    "`cpu` has no preset for {} yet; pass --preset paper (Table 1), pendulum-cpu or mountain-car-cpu",
+                    args.env.kind().name()
+                ),
+            });
+        }
+    })
 }
 
 /// Seconds of one core per environment step after the warm-up at Table 1's schedule (20
@@ -139,7 +172,7 @@ const PAPER_SECONDS_PER_STEP: f64 = 0.96;
 
 /// The starting configuration: the preset, with the file's fields over it.
 fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
-    let preset = TrainConfig::preset(preset_name(args))?;
+    let preset = TrainConfig::preset(preset_name(args)?)?;
     match &args.config {
         Some(path) => preset.overlay_file(path),
         None => Ok(preset),
@@ -216,7 +249,7 @@ fn train_text(report: &TrainReport, args: &TrainArgs) -> String {
         args.algo.algo().name(),
         args.steps,
         args.seed,
-        preset_name(args)
+        preset_name(args).unwrap_or("?") // resolved by `config` before training
     );
     if let Some(path) = &report.checkpoint {
         out.push_str(&format!("checkpoint {}\n", path.display()));

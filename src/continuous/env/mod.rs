@@ -3,6 +3,8 @@
 //!
 //! * [`MountainCar`] — gymnasium's MountainCarContinuous-v0 (the task of the paper's Fig. 4).
 //! * [`Pendulum`] — gymnasium's Pendulum-v1.
+//! * With feature `mujoco`: `Hopper`, `Walker2d`, `HalfCheetah`, `Ant` — gymnasium's v4
+//!   locomotion tasks on MuJoCo 3.17.0 (the module `mujoco`).
 //!
 //! Both reproduce gymnasium's arithmetic, including where NumPy computes in float32, and are
 //! tested against trajectories recorded from gymnasium itself (`bench/record_gym.py`,
@@ -38,9 +40,13 @@
 //! ```
 
 pub mod mountain_car;
+#[cfg(feature = "mujoco")]
+pub mod mujoco;
 pub mod pendulum;
 
 pub use mountain_car::MountainCar;
+#[cfg(feature = "mujoco")]
+pub use mujoco::{Ant, HalfCheetah, Hopper, Walker2d};
 pub use pendulum::Pendulum;
 
 use rand::{Rng, RngExt, SeedableRng};
@@ -139,6 +145,13 @@ pub trait Env {
 /// the environments' reset noise. `low < high`.
 fn uniform(rng: &mut dyn Rng, low: f64, high: f64) -> f64 {
     rng.random_range(low..high)
+}
+
+/// A draw of N(0, 1) (`rand_distr`'s [`StandardNormal`](rand_distr::StandardNormal)): the
+/// MuJoCo tasks' reset noise of the velocities. It repeats NumPy's distribution, not its draws.
+#[cfg(feature = "mujoco")]
+fn normal(rng: &mut dyn Rng) -> f64 {
+    rng.sample(rand_distr::StandardNormal)
 }
 
 /// The one action of a one-dimensional environment.

@@ -150,7 +150,7 @@ impl Learner {
         let file_bytes = std::fs::metadata(&tensors)
             .map_err(|source| TrainError::Io { path: tensors.display().to_string(), source })?
             .len();
-        let env = meta.env.make();
+        let env = meta.env.make()?;
         let weights = least_weights(&meta.config, env.observation_dim(), env.action_dim());
         if weights.saturating_mul(4) > file_bytes {
             return Err(bad(

@@ -41,7 +41,7 @@ pub struct Evaluation {
 /// Those of [`Learner::load`].
 pub fn evaluate(checkpoint: &Path, episodes: usize, seed: u64) -> Result<Evaluation> {
     let learner = Learner::load(checkpoint)?;
-    let mut env = learner.env_kind.make();
+    let mut env = learner.env_kind.make()?;
     let (mut returns, mut terminated) = (Vec::new(), Vec::new());
     for j in 0..episodes {
         let mut obs = to_f32(&env.reset_seeded(seed.wrapping_add(j as u64)));
@@ -70,7 +70,7 @@ impl Learner {
     /// # Errors
     /// A candle error.
     pub fn evaluate(&self, episodes: usize) -> Result<(f64, usize, f64)> {
-        let mut env = self.env_kind.make();
+        let mut env = self.env_kind.make()?;
         let (mut total, mut terminated, mut length) = (0.0, 0, 0usize);
         for j in 0..episodes {
             let mut obs = to_f32(&env.reset_seeded(eval_seed(self.seed, j)));
@@ -99,7 +99,7 @@ impl Learner {
     /// # Errors
     /// A candle error.
     pub fn mean_path_real(&self, episodes: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
-        let mut env = self.env_kind.make();
+        let mut env = self.env_kind.make()?;
         let horizon = env.max_episode_steps();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut sum = vec![vec![0.0; self.obs_dim]; horizon + 1];
@@ -135,7 +135,7 @@ impl Learner {
             Dynamics::Prior => &self.prior_dynamics,
             Dynamics::Variational => &self.variational_dynamics,
         };
-        let mut env = self.env_kind.make();
+        let mut env = self.env_kind.make()?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let o = self.obs_dim;
         let mut obs: Vec<f32> = (0..episodes).flat_map(|_| to_f32(&env.reset(&mut rng))).collect();

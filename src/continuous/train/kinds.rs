@@ -50,7 +50,7 @@ impl Algo {
     }
 }
 
-/// The environments.
+/// The environments (the MuJoCo tasks with feature `mujoco` only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EnvKind {
@@ -58,15 +58,50 @@ pub enum EnvKind {
     MountainCar,
     /// Pendulum-v1.
     Pendulum,
+    /// Hopper-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    Hopper,
+    /// Walker2d-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    Walker2d,
+    /// HalfCheetah-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    HalfCheetah,
+    /// Ant-v4 (MuJoCo).
+    #[cfg(feature = "mujoco")]
+    Ant,
 }
 
 impl EnvKind {
-    /// The command-line name: `mountain-car`, `pendulum`.
+    /// Every environment of this build, in the order of the command line's help.
+    pub const ALL: &[EnvKind] = &[
+        EnvKind::MountainCar,
+        EnvKind::Pendulum,
+        #[cfg(feature = "mujoco")]
+        EnvKind::Hopper,
+        #[cfg(feature = "mujoco")]
+        EnvKind::Walker2d,
+        #[cfg(feature = "mujoco")]
+        EnvKind::HalfCheetah,
+        #[cfg(feature = "mujoco")]
+        EnvKind::Ant,
+    ];
+
+    /// The command-line name: `mountain-car`, `pendulum`, and with feature `mujoco` `hopper`,
+    /// `walker2d`, `half-cheetah`, `ant`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             EnvKind::MountainCar => "mountain-car",
             EnvKind::Pendulum => "pendulum",
+            #[cfg(feature = "mujoco")]
+            EnvKind::Hopper => "hopper",
+            #[cfg(feature = "mujoco")]
+            EnvKind::Walker2d => "walker2d",
+            #[cfg(feature = "mujoco")]
+            EnvKind::HalfCheetah => "half-cheetah",
+            #[cfg(feature = "mujoco")]
+            EnvKind::Ant => "ant",
         }
     }
 
@@ -75,20 +110,32 @@ impl EnvKind {
     /// # Errors
     /// [`crate::Error::InvalidParameter`] naming `--env` and the known names.
     pub fn from_name(name: &str) -> Result<Self, crate::Error> {
-        [EnvKind::MountainCar, EnvKind::Pendulum].into_iter().find(|e| e.name() == name).ok_or_else(|| {
+        Self::ALL.iter().copied().find(|e| e.name() == name).ok_or_else(|| {
+            let known: Vec<&str> = Self::ALL.iter().map(|e| e.name()).collect();
             crate::Error::InvalidParameter {
                 name: "--env".into(),
-                message: format!("unknown environment `{name}`; known: mountain-car, pendulum"),
+                message: format!("unknown environment `{name}`; known: {}", known.join(", ")),
             }
         })
     }
 
     /// A fresh environment.
-    #[must_use]
-    pub fn make(self) -> Box<dyn Env> {
-        match self {
+    ///
+    /// # Errors
+    /// [`crate::Error::MujocoModel`] for a MuJoCo task whose model file is missing (run
+    /// `scripts/setup-mujoco.sh`); the other environments always build.
+    pub fn make(self) -> Result<Box<dyn Env>, crate::Error> {
+        Ok(match self {
             EnvKind::MountainCar => Box::new(MountainCar::new()),
             EnvKind::Pendulum => Box::new(Pendulum::new()),
-        }
+            #[cfg(feature = "mujoco")]
+            EnvKind::Hopper => Box::new(crate::continuous::env::Hopper::new()?),
+            #[cfg(feature = "mujoco")]
+            EnvKind::Walker2d => Box::new(crate::continuous::env::Walker2d::new()?),
+            #[cfg(feature = "mujoco")]
+            EnvKind::HalfCheetah => Box::new(crate::continuous::env::HalfCheetah::new()?),
+            #[cfg(feature = "mujoco")]
+            EnvKind::Ant => Box::new(crate::continuous::env::Ant::new()?),
+        })
     }
 }

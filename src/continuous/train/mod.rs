@@ -177,7 +177,7 @@ impl Learner {
     /// A config that fails [`TrainConfig::validate`], or a candle error.
     pub fn new(env_kind: EnvKind, algo: Algo, config: &TrainConfig, seed: u64) -> Result<Self> {
         config.validate()?;
-        let env = env_kind.make();
+        let env = env_kind.make()?;
         let (obs_dim, action_dim) = (env.observation_dim(), env.action_dim());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let agent = Agent::new(obs_dim, action_dim, config, &mut rng)?;
@@ -251,7 +251,7 @@ impl Learner {
         let stats = self.prior_dynamics.fit(&self.d_env, FitObjective::Likelihood, &self.config, &mut self.rng)?;
         self.prior_loss = Some(stats.train_loss);
         self.holdout_mse = Some(stats.holdout_mse);
-        let env = self.env_kind.make();
+        let env = self.env_kind.make()?;
         let mut saturation = (0.0, 0.0);
         if self.algo.variational() {
             if self.config.variational_warm_start {
@@ -377,7 +377,7 @@ impl Learner {
         mut logs: Logs<'_>,
         mut progress: impl FnMut(&EvalRecord),
     ) -> Result<(Vec<EvalRecord>, Vec<FitRecord>)> {
-        let mut env = self.env_kind.make();
+        let mut env = self.env_kind.make()?;
         let mut obs = to_f32(&env.reset(&mut self.rng));
         let mut episodes = 0;
         let mut records = Vec::new();

@@ -1,0 +1,153 @@
+//! Hopper-v4: a one-legged planar robot hops forward without falling (gymnasium, MuJoCo).
+//!
+//! # Formula
+//! ```text
+//! a'      = a rounded to float32 (3 torques; MuJoCo clamps the controls to [−1, 1])
+//! x, x'   = qpos[0] before and after 4 MuJoCo steps of 0.002 s        (dt = 0.008)
+//! r       = (x' − x)/dt + 1 − 0.001·Σᵢ a'ᵢ²
+//! healthy = z > 0.7  and  |θ| < 0.2  and  every s in (qpos[2..], qvel) has |s| < 100
+//! terminated = not healthy        (the +1 is paid on that step too)
+//! obs     = (qpos[1..], clip(qvel, −10, 10))                        (5 + 6 = 11 numbers)
+//! ```
+//! z = `qpos[1]` is the torso's height, θ = `qpos[2]` its angle; the bounds are strict.
+//! An episode starts at `qpos0 + U(−0.005, 0.005)` and `U(−0.005, 0.005)` velocities and is
+//! truncated after [`MAX_EPISODE_STEPS`] steps.
+
+use std::path::Path;
+
+use rand::Rng;
+
+use super::{MAX_EPISODE_STEPS, Sim, assets_dir, ctrl_cost};
+use crate::continuous::env::{Bounds, Env, Step};
+use crate::error::Result;
+
+/// Simulator steps per environment step.
+pub const FRAME_SKIP: usize = 4;
+/// Weight of Σ a² in the reward.
+pub const CTRL_COST_WEIGHT: f64 = 1e-3;
+/// Reward for every step, the terminating one included.
+pub const HEALTHY_REWARD: f64 = 1.0;
+/// Healthy while the torso is above this height (strictly).
+pub const MIN_Z: f64 = 0.7;
+/// Healthy while |θ| is below this angle (strictly), in radians.
+pub const MAX_ANGLE: f64 = 0.2;
+/// Healthy while every coordinate of (`qpos[2..]`, qvel) is below this in absolute value.
+pub const MAX_STATE: f64 = 100.0;
+/// Velocities are clipped to ±this in the observation.
+pub const OBS_VELOCITY_CLIP: f64 = 10.0;
+/// Half-width of the uniform reset noise on positions and velocities.
+pub const RESET_NOISE_SCALE: f64 = 5e-3;
+
+/// Hopper-v4; see the [module documentation](self) for its equations.
+#[derive(Debug)]
+pub struct Hopper {
+    sim: Sim,
+}
+
+impl Hopper {
+    /// The model `hopper.xml` from [`assets_dir`](super::assets_dir()), at its initial pose; call
+    /// [`Env::reset`] or [`reset_to`](Self::reset_to) to start an episode.
+    ///
+    /// # Errors
+    /// [`Error::MujocoModel`](crate::Error::MujocoModel) if the file is missing (run
+    /// `scripts/setup-mujoco.sh`) or cannot be loaded.
+    pub fn new() -> Result<Self> {
+        Self::with_assets(&assets_dir())
+    }
+
+    /// The same, with the model read from `dir/hopper.xml`.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn with_assets(dir: &Path) -> Result<Self> {
+        Ok(Self { sim: Sim::load(dir, "hopper.xml", FRAME_SKIP)? })
+    }
+
+    /// Start an episode from the state (`qpos`, `qvel`) — 6 numbers each — as gymnasium's
+    /// `set_state` does after `reset`; returns the observation. The replay tests start here.
+    ///
+    /// # Errors
+    /// [`Error::Shape`](crate::Error::Shape) or [`Error::NotFinite`](crate::Error::NotFinite)
+    /// naming `qpos` / `qvel`.
+    pub fn reset_to(&mut self, qpos: &[f64], qvel: &[f64]) -> Result<Vec<f64>> {
+        self.sim.reset_to(qpos, qvel)?;
+        Ok(self.observation())
+    }
+
+    /// The positions: x, z, θ, then the thigh, leg and foot joint angles.
+    #[must_use]
+    pub fn qpos(&self) -> &[f64] {
+        self.sim.qpos()
+    }
+
+    /// The velocities, in the order of [`qpos`](Self::qpos).
+    #[must_use]
+    pub fn qvel(&self) -> &[f64] {
+        self.sim.qvel()
+    }
+
+    /// The health check of the [module's formula](self) on the current state.
+    #[must_use]
+    pub fn is_healthy(&self) -> bool {
+        let (qpos, qvel) = (self.sim.qpos(), self.sim.qvel());
+        let (z, angle) = (qpos[1], qpos[2]);
+        let state_ok = qpos[2..].iter().chain(qvel).all(|s| -MAX_STATE < *s && *s < MAX_STATE);
+        state_ok && MIN_Z < z && -MAX_ANGLE < angle && angle < MAX_ANGLE
+    }
+
+    fn observation(&self) -> Vec<f64> {
+        let velocities = self.sim.qvel().iter().map(|v| v.clamp(-OBS_VELOCITY_CLIP, OBS_VELOCITY_CLIP));
+        self.sim.qpos()[1..].iter().copied().chain(velocities).collect()
+    }
+}
+
+impl Env for Hopper {
+    fn id(&self) -> &'static str {
+        "Hopper-v4"
+    }
+
+    fn observation_dim(&self) -> usize {
+        11
+    }
+
+    fn action_dim(&self) -> usize {
+        self.sim.action_dim()
+    }
+
+    fn action_bounds(&self) -> Bounds {
+        self.sim.bounds()
+    }
+
+    /// The health check on an observation, as MBPO's `static_fns/hopper.py` writes it: every
+    /// number finite, |`obs[1..]`| < 100 (the velocities in it are clipped to ±10), height
+    /// `obs[0]` > 0.7 and |angle `obs[1]`| < 0.2.
+    fn is_terminal(&self, obs: &[f32]) -> bool {
+        let [z, angle, ..] = *obs else { return false };
+        let healthy = obs.iter().all(|x| x.is_finite())
+            && obs[1..].iter().all(|x| f64::from(x.abs()) < MAX_STATE)
+            && f64::from(z) > MIN_Z
+            && f64::from(angle.abs()) < MAX_ANGLE;
+        !healthy
+    }
+
+    fn max_episode_steps(&self) -> usize {
+        MAX_EPISODE_STEPS
+    }
+
+    /// Positions `qpos0 + U(±0.005)`, then velocities `U(±0.005)` (gymnasium's order of draws).
+    fn reset(&mut self, rng: &mut dyn Rng) -> Vec<f64> {
+        self.sim.reset_noisy(rng, RESET_NOISE_SCALE, false);
+        self.observation()
+    }
+
+    /// One step of the [module's formula](self).
+    fn step(&mut self, action: &[f64]) -> Result<Step> {
+        let action = self.sim.action(self.id(), action)?;
+        let x_before = self.sim.qpos()[0];
+        self.sim.simulate(&action);
+        let x_velocity = (self.sim.qpos()[0] - x_before) / self.sim.dt();
+        let reward = (x_velocity + HEALTHY_REWARD) - ctrl_cost(CTRL_COST_WEIGHT, &action);
+        let truncated = self.sim.count_step();
+        Ok(Step { obs: self.observation(), reward, terminated: !self.is_healthy(), truncated })
+    }
+}
