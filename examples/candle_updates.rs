@@ -1,26 +1,37 @@
-//! Update rates of the continuous networks on candle (issue 11, "Speed"), the candle half of
-//! the comparison with `bench/torch_updates.py` (PyTorch, the same networks and losses).
+//! Update rates of the library's continuous learner on candle (issue 11, "Speed"), the candle half
+//! of the comparison with `bench/torch_updates.py` (PyTorch, the same work). Every timed step is
+//! a call into the library, not a copy of it:
 //!
 //! ```text
-//! cargo run --release --features candle --example candle_updates -- --case ac --updates 400
-//! cargo run --release --features candle --example candle_updates -- --case ensemble --updates 100
-//! cargo run --release --features candle --example candle_updates -- --case rollout --updates 400
+//! cargo run --release --features candle --example candle_updates -- --case ac --updates 250
+//! cargo run --release --features candle --example candle_updates -- --case ensemble --updates 200
+//! cargo run --release --features candle --example candle_updates -- --case rollout --updates 250
 //! ```
 //!
-//! Cases (batch 256, Adam lr 3e-4 without weight decay, f32; the library's networks and its
-//! fused Adam, or candle-nn's `AdamW` with `--adam candle-nn`):
-//! * `ac` — one actor-critic update: the twin-critic TD step (target `r + γ(1 − d)(min Q̄(s', a')
-//!   − α log π(a'|s'))`, a' reparameterised from the actor, no gradient), the actor step
-//!   (`mean(α log π(a|s) − min Q(s, a))`, a = tanh(μ + σξ)) and the soft target update τ = 0.005.
-//!   Actor obs → 256 → 256 → 2·act, critics obs+act → 256 → 256 → 1, ReLU.
-//! * `ensemble` — one negative-log-likelihood step of the 7-member ensemble
-//!   in → 200 → 200 → 200 → 200 → 2·(1 + obs) (Swish, or ReLU with `--activation relu`), 256 samples per member, with MBPO's
-//!   log-variance bound term `0.01·(Σ max_lv − Σ min_lv)`.
-//! * `rollout` — forward only: actor sample, then one ensemble prediction with Gaussian noise.
+//! Cases (f32, the sizes of Table 1 through a [`TrainConfig`] built here, batch 256):
+//! * `ac` — one [`Agent::update`] with [`Objective::Sac`] (α = 0.2, γ = 0.99, τ = 0.005): the
+//!   twin-critic TD step, the actor step, κ ← ω (the prior-policy copy every update makes) and
+//!   the soft target update; actor obs → 256 → 256 → 2·act, critics obs+act → 256 → 256 → 1,
+//!   ReLU, Adam 3e-4. One update is one call.
+//! * `ensemble` — [`DynamicsModel::fit`] with [`FitObjective::Likelihood`] (Eq. 10) of the
+//!   7-member ensemble obs+act → 200 → 200 → 200 → 200 → 2·(1 + obs) (Swish, or ReLU with
+//!   `--activation relu`) on a D_env of 25·batch transitions: 20 % held out, so the training set
+//!   is exactly 20 minibatches of `batch` per member, and `dynamics_epochs` = 5 (App. C.1) makes
+//!   one fit 100 minibatch steps. One update is one minibatch step; `--updates` and `--warmup`
+//!   are rounded up to whole fits. The timed fits include the fit's fixed work (gathering
+//!   D_env, the shuffles, the standardiser, the holdout forward pass and the choice of elites);
+//!   the program also times that work alone, as fits with `dynamics_epochs` = 0, and prints it
+//!   as `fit_overhead_cpu_ms`.
+//! * `rollout` — one call of [`rollout`]: `batch` one-step rollouts of MBPO's kind (p_θ alone,
+//!   [`RolloutModels`] with no prior) from a D_env of 25·batch transitions into a model buffer:
+//!   start states drawn, actor sample, one prediction of the 7 members with a random elite per
+//!   sample and Gaussian noise, the transitions stored. Mountain Car only (`--obs 2 --act 1`:
+//!   the rollout asks the environment which states are terminal).
 //!
-//! The batch is drawn once and reused (replay-buffer sampling is not timed, on either side);
-//! the actor's noise is drawn anew every update from our seeded generator. After `--warmup`
-//! updates the program times `--updates` more and prints one line with `updates_per_s`.
+//! The data (the `ac` minibatch, D_env) are drawn once from the seeded generator and reused;
+//! the actor's and the model's noise is drawn anew every update. After `--warmup` updates the
+//! program times `--updates` more and prints one line with `updates_per_s` (wall) and
+//! `updates_per_cpu_s` (the process's CPU time, all threads: steadier on a shared machine).
 //!
 //! Threads: `--threads N` (default 1) sets `RAYON_NUM_THREADS` (read by candle's matmul and
 //! elementwise kernels) and builds the global rayon pool with N threads. mimalloc is the
@@ -28,42 +39,34 @@
 
 use std::time::Instant;
 
-use candle_core::{D, Device, Result, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_core::{DType, Device, Result, Tensor};
 use clap::{Parser, ValueEnum};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use riskmdp::continuous::nets::{
-    Activation, Ensemble, GaussianActor, TAU, TwinCritic, copy_varmap, soft_update, sorted_vars, standard_normal,
-};
-use riskmdp::continuous::numeric::NumericTensor;
-use riskmdp::continuous::optim::FusedAdam;
-use riskmdp::losses::{self, sac_critic_target, sac_policy_loss};
+use riskmdp::continuous::agent::{Agent, Objective};
+use riskmdp::continuous::buffer::{ReplayBuffer, Transition, TransitionBatch};
+use riskmdp::continuous::config::TrainConfig;
+use riskmdp::continuous::dynamics::{DynamicsModel, FitObjective, RolloutModels, rollout};
+use riskmdp::continuous::env::MountainCar;
+use riskmdp::continuous::nets::{Activation, standard_normal};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Ensemble members (App. C.2).
-const MEMBERS: usize = 7;
-/// Hidden widths of the actor and the critics (SAC's 2×256).
-const AC_HIDDEN: [usize; 2] = [256, 256];
-/// Hidden widths of an ensemble member (MBPO's 4×200).
-const ENSEMBLE_HIDDEN: [usize; 4] = [200, 200, 200, 200];
-/// Adam's step size for every network here.
-const LR: f64 = 3e-4;
-/// Discount and entropy weight of the critic target (fixed: their values do not change the cost).
-const GAMMA: f64 = 0.99;
-const ALPHA: f64 = 0.2;
-/// Weight of MBPO's log-variance bound term.
-const LOG_VAR_BOUND_WEIGHT: f64 = 0.01;
+/// D_env holds this many minibatches of transitions: 5 held out (20 %), 20 to train on.
+const ENV_BATCHES: usize = 25;
+/// Epochs per model fit (App. C.1: a fixed 5), so a fit is 5 × 20 = 100 minibatch steps.
+const FIT_EPOCHS: usize = 5;
+/// Fits with no epoch timed to measure a fit's fixed work.
+const OVERHEAD_FITS: usize = 20;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Case {
-    /// Twin-critic TD step + actor step + soft target update.
+    /// `Agent::update` (SAC): twin-critic step, actor step, κ ← ω, soft target update.
     Ac,
-    /// One NLL step of the 7-member ensemble.
+    /// `DynamicsModel::fit` (likelihood): one update is one minibatch step of the ensemble.
     Ensemble,
-    /// Forward only: actor sample and one ensemble prediction.
+    /// `dynamics::rollout`: `batch` one-step model rollouts (MBPO's, p_θ alone).
     Rollout,
 }
 
@@ -83,15 +86,15 @@ impl ModelActivation {
 }
 
 #[derive(Debug, Parser)]
-#[command(about = "Updates per second of the continuous β-VMBPO networks on candle (CPU).")]
+#[command(about = "Updates per second of riskmdp's continuous learner on candle (CPU).")]
 struct Args {
     /// What one timed "update" is.
     #[arg(long, value_enum)]
     case: Case,
-    /// Timed updates, after the warm-up.
+    /// Timed updates, after the warm-up (ensemble: minibatch steps, rounded up to whole fits).
     #[arg(long, default_value_t = 200)]
     updates: usize,
-    /// Untimed updates first.
+    /// Untimed updates first (ensemble: rounded up to whole fits).
     #[arg(long, default_value_t = 20)]
     warmup: usize,
     /// Observation width (Mountain Car 2, Hopper 11).
@@ -100,264 +103,201 @@ struct Args {
     /// Action width (Mountain Car 1, Hopper 3).
     #[arg(long, default_value_t = 1)]
     act: usize,
-    /// NumericTensor size (per member for the ensemble).
+    /// Batch size (per member for the ensemble; rollouts per update).
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// CPU threads for candle and rayon.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Hidden activation of the ensemble: Swish (public MBPO code) or ReLU (the paper's Table 1).
+    /// Hidden activation of the ensemble: Swish (public MBPO code) or ReLU (the paper's Table 1,
+    /// what training uses).
     #[arg(long, value_enum, default_value_t = ModelActivation::Swish)]
     activation: ModelActivation,
-    /// Adam implementation: the library's fused in-place one (what training uses) or candle-nn's
-    /// AdamW with weight decay 0 (for comparison).
-    #[arg(long, value_enum, default_value_t = AdamKind::Fused)]
-    adam: AdamKind,
-    /// Seed of the weights, the batch and the noise.
+    /// Seed of the weights, the data and the noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
 
-/// Which Adam implementation steps the networks.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum AdamKind {
-    /// candle-nn's `AdamW` with weight decay 0: about a dozen tensor operations per variable,
-    /// each a new allocation, then three copies back into the variables.
-    CandleNn,
-    /// The library's [`FusedAdam`]: one pass per variable, in place, the same arithmetic.
-    Fused,
-}
-
-/// Adam, either candle-nn's or the fused one.
-enum Adam {
-    CandleNn(AdamW),
-    Fused(FusedAdam),
-}
-
-impl Adam {
-    fn new(kind: AdamKind, vars: Vec<Var>) -> Result<Self> {
-        Ok(match kind {
-            AdamKind::CandleNn => {
-                Adam::CandleNn(AdamW::new(vars, ParamsAdamW { lr: LR, weight_decay: 0.0, ..ParamsAdamW::default() })?)
-            }
-            AdamKind::Fused => Adam::Fused(FusedAdam::new(vars, LR)?),
-        })
-    }
-
-    fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        match self {
-            Adam::CandleNn(opt) => opt.backward_step(loss),
-            Adam::Fused(opt) => opt.backward_step(loss),
-        }
+/// Table 1's sizes and step sizes (the defaults, written out: they are what is timed), with
+/// the minibatch size of `args` and the fit of the `ensemble` case.
+fn config(args: &Args) -> TrainConfig {
+    TrainConfig {
+        actor_hidden: vec![256; 2],
+        critic_hidden: vec![256; 2],
+        actor_lr: 3e-4,
+        critic_lr: 3e-4,
+        gamma: 0.99,
+        tau: 0.005,
+        sac_alpha: 0.2,
+        batch_size: args.batch,
+        ensemble_size: 7,
+        elites: 5,
+        dynamics_hidden: vec![200; 4],
+        dynamics_lr: 3e-4,
+        dynamics_batch_size: args.batch,
+        dynamics_epochs: FIT_EPOCHS,
+        dynamics_max_batches: 0,
+        holdout: 0.2,
+        max_holdout: 5000,
+        ..TrainConfig::default()
     }
 }
 
-fn vars_of(varmap: &VarMap) -> Vec<Var> {
-    sorted_vars(varmap).into_iter().map(|(_, var)| var).collect()
-}
-
-/// A replay batch: (s, a, r, s', d).
-struct Transitions {
-    obs: Tensor,
-    action: Tensor,
-    reward: Tensor,
-    next_obs: Tensor,
-    not_done: Tensor,
-}
-
-impl Transitions {
-    fn draw(rng: &mut ChaCha8Rng, batch: usize, obs: usize, act: usize) -> Result<Self> {
-        Ok(Self {
-            obs: standard_normal(rng, &[batch, obs])?,
-            action: standard_normal(rng, &[batch, act])?.tanh()?,
-            reward: standard_normal(rng, &[batch])?,
-            next_obs: standard_normal(rng, &[batch, obs])?,
-            not_done: Tensor::ones(batch, candle_core::DType::F32, &Device::Cpu)?,
-        })
+/// D_env: `ENV_BATCHES · batch` transitions of standard-normal states and rewards, tanh-squashed
+/// normal actions, none terminal.
+fn env_buffer(args: &Args, rng: &mut ChaCha8Rng) -> Result<ReplayBuffer> {
+    let n = ENV_BATCHES * args.batch;
+    let mut buffer = ReplayBuffer::new(args.obs, args.act, n);
+    let values = |t: Tensor| t.flatten_all()?.to_vec1::<f32>();
+    let obs = values(standard_normal(rng, &[n, args.obs])?)?;
+    let action = values(standard_normal(rng, &[n, args.act])?.tanh()?)?;
+    let reward = values(standard_normal(rng, &[n])?)?;
+    let next_obs = values(standard_normal(rng, &[n, args.obs])?)?;
+    let (o, a) = (args.obs, args.act);
+    for i in 0..n {
+        buffer.push(&Transition {
+            obs: &obs[i * o..(i + 1) * o],
+            action: &action[i * a..(i + 1) * a],
+            reward: reward[i],
+            next_obs: &next_obs[i * o..(i + 1) * o],
+            terminated: false,
+            log_ratio: 0.0,
+        });
     }
+    Ok(buffer)
 }
 
-struct ActorCritic {
-    actor: GaussianActor,
-    critic: TwinCritic,
-    target: TwinCritic,
-    critic_vars: VarMap,
-    target_vars: VarMap,
-    actor_opt: Adam,
-    critic_opt: Adam,
-    batch: Transitions,
-    noise_shape: [usize; 2],
-}
+/// One timed call: the updates it made and a loss, to check that two runs computed the same.
+type Step = dyn FnMut(&mut ChaCha8Rng) -> Result<(usize, f64)>;
 
-impl ActorCritic {
-    fn new(args: &Args, rng: &mut ChaCha8Rng) -> Result<Self> {
-        let actor_vars = VarMap::new();
-        let critic_vars = VarMap::new();
-        let actor = GaussianActor::init(&actor_vars, "actor", args.obs, args.act, &AC_HIDDEN, rng)?;
-        let critic = TwinCritic::init(&critic_vars, "critic", args.obs, args.act, &AC_HIDDEN, rng)?;
-        let target_vars = copy_varmap(&critic_vars)?;
-        let target = TwinCritic::load(&target_vars, "critic", args.obs, args.act, &AC_HIDDEN)?;
-        Ok(Self {
-            actor,
-            critic,
-            target,
-            actor_opt: Adam::new(args.adam, vars_of(&actor_vars))?,
-            critic_opt: Adam::new(args.adam, vars_of(&critic_vars))?,
-            critic_vars,
-            target_vars,
-            batch: Transitions::draw(rng, args.batch, args.obs, args.act)?,
-            noise_shape: [args.batch, args.act],
-        })
-    }
-
-    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<Tensor> {
-        let b = &self.batch;
-        // Critic: TD step towards the clipped double-Q soft target (no gradient through it).
-        // The library's formulas (riskmdp::losses), as the learners call them.
-        let next = self.actor.sample(&b.next_obs, &standard_normal(rng, &self.noise_shape)?)?;
-        let q_next = self.target.min(&b.next_obs, &next.action)?;
-        let (r, not_done) = (NumericTensor::new(b.reward.clone()), NumericTensor::new(b.not_done.clone()));
-        let y =
-            sac_critic_target(r, not_done, NumericTensor::new(q_next), NumericTensor::new(next.log_prob), ALPHA, GAMMA)
-                .into_tensor()?
-                .detach();
-        let (q1, q2) = self.critic.forward(&b.obs, &b.action)?;
-        let critic_loss = (losses::critic_loss(NumericTensor::new(q1), NumericTensor::new(y.clone()))
-            + losses::critic_loss(NumericTensor::new(q2), NumericTensor::new(y)))
-        .into_tensor()?;
-        self.critic_opt.backward_step(&critic_loss)?;
-        // Actor: reparameterised tanh-Gaussian sample through the critics.
-        let sample = self.actor.sample(&b.obs, &standard_normal(rng, &self.noise_shape)?)?;
-        let q = self.critic.min(&b.obs, &sample.action)?;
-        let actor_loss =
-            sac_policy_loss(NumericTensor::new(sample.log_prob), NumericTensor::new(q), ALPHA).into_tensor()?;
-        self.actor_opt.backward_step(&actor_loss)?;
-        soft_update(&self.critic_vars, &self.target_vars, TAU)?;
-        Ok(critic_loss)
-    }
-}
-
-struct EnsembleStep {
-    ensemble: Ensemble,
-    min_log_var: Tensor,
-    max_log_var: Tensor,
-    opt: Adam,
-    input: Tensor,
-    target: Tensor,
-}
-
-impl EnsembleStep {
-    fn new(args: &Args, rng: &mut ChaCha8Rng) -> Result<Self> {
-        let vars = VarMap::new();
-        let out = 1 + args.obs;
-        let sizes = [&[args.obs + args.act][..], &ENSEMBLE_HIDDEN, &[out]].concat();
-        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, args.activation.get(), rng)?;
-        let named = sorted_vars(&vars);
-        let find = |name: &str| named.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_tensor().clone());
-        let (Some(min_log_var), Some(max_log_var)) = (find("model.min_log_var"), find("model.max_log_var")) else {
-            candle_core::bail!("the ensemble has no log-variance bounds")
-        };
-        Ok(Self {
-            ensemble,
-            min_log_var,
-            max_log_var,
-            opt: Adam::new(args.adam, vars_of(&vars))?,
-            input: standard_normal(rng, &[MEMBERS, args.batch, args.obs + args.act])?,
-            target: standard_normal(rng, &[MEMBERS, args.batch, out])?,
-        })
-    }
-
-    fn update(&mut self) -> Result<Tensor> {
-        let (mean, log_var) = self.ensemble.forward(&self.input)?;
-        // Σ members [ mean((μ − y)²·e^{−lv}) + mean(lv) ], MBPO's training loss.
-        let weighted = ((mean - &self.target)?.sqr()? * log_var.neg()?.exp()?)?;
-        let per_member = (weighted.mean((1, 2))? + log_var.mean((1, 2))?)?;
-        let bounds = (self.max_log_var.sum_all()? - self.min_log_var.sum_all()?)?;
-        let loss = (per_member.sum_all()? + (bounds * LOG_VAR_BOUND_WEIGHT)?)?;
-        self.opt.backward_step(&loss)?;
-        Ok(loss)
-    }
-}
-
-struct Rollout {
-    actor: GaussianActor,
-    ensemble: Ensemble,
-    obs: Tensor,
-    batch: usize,
-    act: usize,
-    out: usize,
-}
-
-impl Rollout {
-    fn new(args: &Args, rng: &mut ChaCha8Rng) -> Result<Self> {
-        let vars = VarMap::new();
-        let out = 1 + args.obs;
-        let actor = GaussianActor::init(&vars, "actor", args.obs, args.act, &AC_HIDDEN, rng)?;
-        let sizes = [&[args.obs + args.act][..], &ENSEMBLE_HIDDEN, &[out]].concat();
-        let ensemble = Ensemble::init(&vars, "model", MEMBERS, &sizes, args.activation.get(), rng)?;
-        let obs = standard_normal(rng, &[args.batch, args.obs])?;
-        Ok(Self { actor, ensemble, obs, batch: args.batch, act: args.act, out })
-    }
-
-    /// One model step for the whole batch: every member predicts, then Gaussian noise.
-    fn update(&mut self, rng: &mut ChaCha8Rng) -> Result<Tensor> {
-        let action = self.actor.sample(&self.obs, &standard_normal(rng, &[self.batch, self.act])?)?.action;
-        let x = Tensor::cat(&[&self.obs, &action], D::Minus1)?.unsqueeze(0)?;
-        let x = x.broadcast_as((MEMBERS, self.batch, x.dim(D::Minus1)?))?;
-        let (mean, log_var) = self.ensemble.forward(&x)?;
-        let noise = standard_normal(rng, &[MEMBERS, self.batch, self.out])?;
-        let draw = (mean + ((log_var * 0.5)?.exp()? * noise)?)?;
-        // Read the result back, as a rollout does to step its buffer.
-        let values = draw.flatten_all()?.to_vec1::<f32>()?;
-        Tensor::new(values.iter().sum::<f32>() / values.len() as f32, &Device::Cpu)
-    }
-}
-
-/// CPU seconds (user + system) of this process so far, from `/proc/self/stat` (Linux; ticks of
-/// 1/100 s): under a loaded machine, updates per CPU second move less than per wall second.
-fn process_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
-/// One timed update, given the noise generator.
-type Step = dyn FnMut(&mut ChaCha8Rng) -> Result<Tensor>;
-
-/// Updates per wall second, per CPU second (when the CPU time can be read), and the loss of the
-/// last update (the critic's for `ac`, the mean draw for `rollout`): a check that two
-/// implementations computed the same thing.
-fn run(args: &Args) -> Result<(f64, Option<f64>, f32)> {
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let mut step: Box<Step> = match args.case {
-        Case::Ac => {
-            let mut ac = ActorCritic::new(args, &mut rng)?;
-            Box::new(move |rng| ac.update(rng))
-        }
-        Case::Ensemble => {
-            let mut ens = EnsembleStep::new(args, &mut rng)?;
-            Box::new(move |_| ens.update())
-        }
-        Case::Rollout => {
-            let mut roll = Rollout::new(args, &mut rng)?;
-            Box::new(move |rng| roll.update(rng))
-        }
+/// The `ac` case: [`Agent::update`] on one fixed minibatch.
+fn actor_critic(args: &Args, rng: &mut ChaCha8Rng) -> Result<Box<Step>> {
+    let config = config(args);
+    let mut agent = Agent::new(args.obs, args.act, &config, rng)?;
+    let b = config.batch_size;
+    let batch = TransitionBatch {
+        obs: standard_normal(rng, &[b, args.obs])?,
+        action: standard_normal(rng, &[b, args.act])?.tanh()?,
+        reward: standard_normal(rng, &[b])?,
+        next_obs: standard_normal(rng, &[b, args.obs])?,
+        not_done: Tensor::ones(b, DType::F32, &Device::Cpu)?,
+        log_ratio: Tensor::zeros(b, DType::F32, &Device::Cpu)?,
     };
-    for _ in 0..args.warmup {
-        step(&mut rng)?;
+    let objective = Objective::Sac { alpha: config.sac_alpha };
+    Ok(Box::new(move |rng| {
+        let stats = agent.update(&batch, objective, config.gamma, config.tau, rng)?;
+        Ok((1, stats.critic_loss))
+    }))
+}
+
+/// The `ensemble` case: [`DynamicsModel::fit`]; also returns a fit's fixed work alone, CPU
+/// and wall milliseconds (the mean of [`OVERHEAD_FITS`] fits with no epoch, after one untimed).
+fn ensemble(args: &Args, rng: &mut ChaCha8Rng) -> Result<(Box<Step>, f64, f64)> {
+    let config = config(args);
+    let mut model = DynamicsModel::with_activation("model", args.obs, args.act, &config, args.activation.get(), rng)?;
+    let data = env_buffer(args, rng)?;
+    // The fit's own split: the holdout is a share of D_env, the rest trains.
+    let n_train = data.len() - (data.len() as f64 * config.holdout) as usize;
+    let steps = FIT_EPOCHS * n_train.div_ceil(config.dynamics_batch_size);
+    let no_epochs = TrainConfig { dynamics_epochs: 0, ..config.clone() };
+    model.fit(&data, FitObjective::Likelihood, &no_epochs, rng)?;
+    let (cpu, start) = (process_cpu_seconds(), Instant::now());
+    for _ in 0..OVERHEAD_FITS {
+        model.fit(&data, FitObjective::Likelihood, &no_epochs, rng)?;
+    }
+    let wall_ms = start.elapsed().as_secs_f64() * 1e3 / OVERHEAD_FITS as f64;
+    let cpu_ms = cpu.zip(process_cpu_seconds()).map_or(f64::NAN, |(a, b)| (b - a) * 1e3 / OVERHEAD_FITS as f64);
+    let step = move |rng: &mut ChaCha8Rng| {
+        let stats = model.fit(&data, FitObjective::Likelihood, &config, rng)?;
+        Ok((steps, stats.train_loss))
+    };
+    Ok((Box::new(step), cpu_ms, wall_ms))
+}
+
+/// The `rollout` case: [`rollout`] of `batch` one-step MBPO rollouts.
+fn model_rollout(args: &Args, rng: &mut ChaCha8Rng) -> Result<Box<Step>> {
+    if (args.obs, args.act) != (2, 1) {
+        candle_core::bail!("the rollout case runs Mountain Car's shape only (--obs 2 --act 1)")
+    }
+    let config = config(args);
+    let agent = Agent::new(args.obs, args.act, &config, rng)?;
+    let model = DynamicsModel::with_activation("model", args.obs, args.act, &config, args.activation.get(), rng)?;
+    let start = env_buffer(args, rng)?;
+    let env = MountainCar::new();
+    let mut model_buffer = ReplayBuffer::new(args.obs, args.act, start.len());
+    let rollouts = args.batch;
+    Ok(Box::new(move |rng| {
+        let models = RolloutModels { next_state: &model, prior: None };
+        rollout(&start, models, agent.actor(), &env, rollouts, 1, &mut model_buffer, rng)?;
+        // A number that depends on every draw: the last stored observation's sum.
+        let last = model_buffer.len() - 1;
+        Ok((1, model_buffer.obs(last).iter().map(|&x| f64::from(x)).sum()))
+    }))
+}
+
+/// CPU seconds (user + system, all threads) of this process so far: the scheduler's
+/// nanosecond count per thread in `/proc/self/task/*/schedstat`, what PyTorch's side reads as
+/// `time.process_time()`; `/proc/self/stat`'s 1/100 s ticks where it is missing (Linux only).
+fn process_cpu_seconds() -> Option<f64> {
+    let from_schedstat = || -> Option<f64> {
+        let mut ns = 0u64;
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(ns as f64 * 1e-9)
+    };
+    let from_stat = || -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(ticks as f64 / 100.0)
+    };
+    from_schedstat().or_else(from_stat)
+}
+
+/// What one run measured.
+struct Rates {
+    updates: usize,
+    per_s: f64,
+    per_cpu_s: Option<f64>,
+    last_loss: f64,
+    /// A fit's fixed work, CPU and wall ms (the `ensemble` case).
+    fit_overhead_ms: Option<(f64, f64)>,
+}
+
+fn run(args: &Args) -> Result<Rates> {
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let (mut step, fit_overhead_ms) = match args.case {
+        Case::Ac => (actor_critic(args, &mut rng)?, None),
+        Case::Ensemble => {
+            let (step, cpu_ms, wall_ms) = ensemble(args, &mut rng)?;
+            (step, Some((cpu_ms, wall_ms)))
+        }
+        Case::Rollout => (model_rollout(args, &mut rng)?, None),
+    };
+    let mut done = 0;
+    while done < args.warmup {
+        done += step(&mut rng)?.0;
     }
     let cpu_start = process_cpu_seconds();
     let start = Instant::now();
-    let mut last = Tensor::new(f32::NAN, &Device::Cpu)?;
-    for _ in 0..args.updates {
-        last = step(&mut rng)?;
+    let (mut updates, mut last_loss) = (0, f64::NAN);
+    while updates < args.updates {
+        let (n, loss) = step(&mut rng)?;
+        updates += n;
+        last_loss = loss;
     }
     let wall = start.elapsed().as_secs_f64();
     let cpu = cpu_start.zip(process_cpu_seconds()).map(|(a, b)| b - a).filter(|&c| c > 0.0);
-    Ok((args.updates as f64 / wall, cpu.map(|c| args.updates as f64 / c), last.to_scalar::<f32>()?))
+    Ok(Rates {
+        updates,
+        per_s: updates as f64 / wall,
+        per_cpu_s: cpu.map(|c| updates as f64 / c),
+        last_loss,
+        fit_overhead_ms,
+    })
 }
 
 fn main() -> Result<()> {
@@ -367,15 +307,18 @@ fn main() -> Result<()> {
     // thread can read the environment concurrently.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(candle_core::Error::wrap)?;
-    let (rate, cpu_rate, last_loss) = run(&args)?;
+    let rates = run(&args)?;
     let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_owned()).unwrap_or_default();
     let (case, activation) = (name(args.case.to_possible_value()), name(args.activation.to_possible_value()));
-    let adam = name(args.adam.to_possible_value());
-    let cpu_rate = cpu_rate.map_or_else(|| "na".to_owned(), |r| format!("{r:.1}"));
+    let cpu_rate = rates.per_cpu_s.map_or_else(|| "na".to_owned(), |r| format!("{r:.1}"));
+    let overhead = rates
+        .fit_overhead_ms
+        .map(|(cpu, wall)| format!(" fit_overhead_cpu_ms={cpu:.2} fit_overhead_wall_ms={wall:.2}"))
+        .unwrap_or_default();
     println!(
-        "backend=candle case={case} obs={} act={} batch={} activation={activation} adam={adam} threads={threads} updates={} updates_per_s={rate:.1} \
-         updates_per_cpu_s={cpu_rate} last_loss={last_loss:.6}",
-        args.obs, args.act, args.batch, args.updates
+        "backend=candle case={case} obs={} act={} batch={} activation={activation} threads={threads} updates={} \
+         updates_per_s={:.1} updates_per_cpu_s={cpu_rate}{overhead} last_loss={:.6}",
+        args.obs, args.act, args.batch, rates.updates, rates.per_s, rates.last_loss
     );
     Ok(())
 }

@@ -170,9 +170,37 @@ impl DynamicsModel {
         config: &TrainConfig,
         rng: &mut impl Rng,
     ) -> Result<Self> {
+        Self::with_activation(prefix, obs_dim, action_dim, config, Activation::Relu, rng)
+    }
+
+    /// [`DynamicsModel::new`] with another hidden activation: [`Activation::Swish`] is the
+    /// public MBPO code's choice (`examples/candle_updates.rs` times both against PyTorch).
+    /// Training uses [`DynamicsModel::new`] (ReLU, Table 1); the weights drawn from `rng` do
+    /// not depend on the activation.
+    ///
+    /// # Formula
+    ///
+    /// Each of the `config.ensemble_size` members, with `act` the activation:
+    ///
+    /// ```text
+    /// h₀ = x,  hₗ₊₁ = act(hₗ·Wₗ + bₗ),  (μ, raw) = h_L·W_L + b_L,  each of width 1 + obs
+    /// ```
+    ///
+    /// (log σ² from `raw` between the learnt bounds, as [`Ensemble::forward`] states it.)
+    ///
+    /// # Errors
+    /// A candle error building the networks.
+    pub fn with_activation(
+        prefix: &str,
+        obs_dim: usize,
+        action_dim: usize,
+        config: &TrainConfig,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
         let varmap = VarMap::new();
         let sizes = [&[obs_dim + action_dim][..], &config.dynamics_hidden, &[1 + obs_dim]].concat();
-        let ensemble = Ensemble::init(&varmap, prefix, config.ensemble_size, &sizes, Activation::Relu, rng)?;
+        let ensemble = Ensemble::init(&varmap, prefix, config.ensemble_size, &sizes, activation, rng)?;
         let vars = sorted_vars(&varmap).into_iter().map(|(_, v)| v).collect();
         let optimizer = FusedAdam::new(vars, config.dynamics_lr)?;
         Ok(DynamicsModel {
