@@ -13,27 +13,6 @@ use riskmdp::continuous::train::{
     Algo, CHECKPOINT_META, CHECKPOINT_TENSORS, EnvKind, EvalRecord, Evaluation, LOG_FILE, TrainReport, evaluate, train,
 };
 
-/// The environment.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum EnvArg {
-    /// MountainCarContinuous-v0.
-    MountainCar,
-    /// Pendulum-v1.
-    Pendulum,
-    /// Hopper-v4 (MuJoCo; run scripts/setup-mujoco.sh first).
-    #[cfg(feature = "mujoco")]
-    Hopper,
-    /// Walker2d-v4 (MuJoCo).
-    #[cfg(feature = "mujoco")]
-    Walker2d,
-    /// HalfCheetah-v4 (MuJoCo).
-    #[cfg(feature = "mujoco")]
-    HalfCheetah,
-    /// Ant-v4 (MuJoCo).
-    #[cfg(feature = "mujoco")]
-    Ant,
-}
-
 /// The learner.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum AlgoArg {
@@ -65,7 +44,7 @@ pub enum PresetArg {
 pub struct TrainArgs {
     /// The environment.
     #[arg(long, value_enum)]
-    env: EnvArg,
+    env: EnvKind,
     /// The learner.
     #[arg(long, value_enum)]
     algo: AlgoArg,
@@ -113,23 +92,6 @@ pub struct EvaluateArgs {
     json: bool,
 }
 
-impl EnvArg {
-    fn kind(self) -> EnvKind {
-        match self {
-            EnvArg::MountainCar => EnvKind::MountainCar,
-            EnvArg::Pendulum => EnvKind::Pendulum,
-            #[cfg(feature = "mujoco")]
-            EnvArg::Hopper => EnvKind::Hopper,
-            #[cfg(feature = "mujoco")]
-            EnvArg::Walker2d => EnvKind::Walker2d,
-            #[cfg(feature = "mujoco")]
-            EnvArg::HalfCheetah => EnvKind::HalfCheetah,
-            #[cfg(feature = "mujoco")]
-            EnvArg::Ant => EnvKind::Ant,
-        }
-    }
-}
-
 impl AlgoArg {
     fn algo(self) -> Algo {
         match self {
@@ -148,15 +110,15 @@ impl AlgoArg {
 fn preset_name(args: &TrainArgs) -> riskmdp::Result<&'static str> {
     Ok(match (args.preset, args.env) {
         (PresetArg::Paper, _) => "paper",
-        (PresetArg::MountainCarCpu, _) | (PresetArg::Cpu, EnvArg::MountainCar) => "mountain-car-cpu",
-        (PresetArg::PendulumCpu, _) | (PresetArg::Cpu, EnvArg::Pendulum) => "pendulum-cpu",
+        (PresetArg::MountainCarCpu, _) | (PresetArg::Cpu, EnvKind::MountainCar) => "mountain-car-cpu",
+        (PresetArg::PendulumCpu, _) | (PresetArg::Cpu, EnvKind::Pendulum) => "pendulum-cpu",
         #[cfg(feature = "mujoco")]
-        (PresetArg::Cpu, EnvArg::Hopper | EnvArg::Walker2d | EnvArg::HalfCheetah | EnvArg::Ant) => {
+        (PresetArg::Cpu, EnvKind::Hopper | EnvKind::Walker2d | EnvKind::HalfCheetah | EnvKind::Ant) => {
             return Err(riskmdp::Error::InvalidParameter {
                 name: "--preset".into(),
                 message: format!(
                     "`cpu` has no preset for {} yet; pass --preset paper (Table 1), pendulum-cpu or mountain-car-cpu",
-                    args.env.kind().name()
+                    args.env.name()
                 ),
             });
         }
@@ -180,7 +142,7 @@ fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
 }
 
 pub fn run_train(args: TrainArgs) -> Result<String, String> {
-    let (env, algo) = (args.env.kind(), args.algo.algo());
+    let (env, algo) = (args.env, args.algo.algo());
     let config = config(&args).map_err(|e| e.to_string())?;
     if args.threads == 0 {
         return Err("--threads: must be at least 1".into());
@@ -245,7 +207,7 @@ fn opt(x: Option<f64>) -> String {
 fn train_text(report: &TrainReport, args: &TrainArgs) -> String {
     let mut out = format!(
         "{}: {}, {} steps, seed {}, preset {}\n",
-        args.env.kind().name(),
+        args.env.name(),
         args.algo.algo().name(),
         args.steps,
         args.seed,

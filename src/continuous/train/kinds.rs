@@ -52,13 +52,14 @@ impl Algo {
 
 /// The environments (the MuJoCo tasks with feature `mujoco` only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum EnvKind {
     /// MountainCarContinuous-v0.
     MountainCar,
     /// Pendulum-v1.
     Pendulum,
-    /// Hopper-v4 (MuJoCo).
+    /// Hopper-v4 (MuJoCo; run scripts/setup-mujoco.sh first).
     #[cfg(feature = "mujoco")]
     Hopper,
     /// Walker2d-v4 (MuJoCo).
