@@ -13,19 +13,6 @@ use riskmdp::continuous::train::{
     Algo, CHECKPOINT_META, CHECKPOINT_TENSORS, EnvKind, EvalRecord, Evaluation, LOG_FILE, TrainReport, evaluate, train,
 };
 
-/// The learner.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum AlgoArg {
-    /// β-VMBPO: β by dual descent (Eq. 9).
-    BetaVmbpo,
-    /// VMBPO: β = 1.
-    Vmbpo,
-    /// MBPO: a maximum-likelihood model and SAC on its rollouts.
-    Mbpo,
-    /// SAC: no model.
-    Sac,
-}
-
 /// The starting configuration.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum PresetArg {
@@ -47,7 +34,7 @@ pub struct TrainArgs {
     env: EnvKind,
     /// The learner.
     #[arg(long, value_enum)]
-    algo: AlgoArg,
+    algo: Algo,
     /// Environment steps.
     #[arg(long)]
     steps: usize,
@@ -92,17 +79,6 @@ pub struct EvaluateArgs {
     json: bool,
 }
 
-impl AlgoArg {
-    fn algo(self) -> Algo {
-        match self {
-            AlgoArg::BetaVmbpo => Algo::BetaVmbpo,
-            AlgoArg::Vmbpo => Algo::Vmbpo,
-            AlgoArg::Mbpo => Algo::Mbpo,
-            AlgoArg::Sac => Algo::Sac,
-        }
-    }
-}
-
 /// The preset's name (`cpu` resolved for the environment).
 ///
 /// # Errors
@@ -142,7 +118,7 @@ fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
 }
 
 pub fn run_train(args: TrainArgs) -> Result<String, String> {
-    let (env, algo) = (args.env, args.algo.algo());
+    let (env, algo) = (args.env, args.algo);
     let config = config(&args).map_err(|e| e.to_string())?;
     if args.threads == 0 {
         return Err("--threads: must be at least 1".into());
@@ -208,7 +184,7 @@ fn train_text(report: &TrainReport, args: &TrainArgs) -> String {
     let mut out = format!(
         "{}: {}, {} steps, seed {}, preset {}\n",
         args.env.name(),
-        args.algo.algo().name(),
+        args.algo.name(),
         args.steps,
         args.seed,
         preset_name(args).unwrap_or("?") // resolved by `config` before training

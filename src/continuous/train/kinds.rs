@@ -4,6 +4,7 @@ use super::*;
 
 /// The four learners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Algo {
     /// β-VMBPO: variational dynamics and policy, β by dual descent (Eq. 9).
