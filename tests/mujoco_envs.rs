@@ -309,3 +309,17 @@ fn half_cheetah_is_truncated_after_1000_steps() {
         assert_eq!(step.truncated, t == MAX_EPISODE_STEPS, "step {t}");
     }
 }
+
+/// `train --env hopper` without `--preset` takes `gym-cpu`, says so, and names its terminal
+/// column for what ends a Hopper episode: a fall.
+#[test]
+fn train_on_hopper_takes_the_gym_cpu_preset() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmdp"))
+        .args(["train", "--env", "hopper", "--algo", "sac", "--steps", "2100", "--seed", "1"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("hopper: sac, 2100 steps, seed 1, preset gym-cpu"), "{text}");
+    assert!(text.contains("fell") && !text.contains("at goal"), "{text}");
+}

@@ -16,7 +16,8 @@ use riskmdp::continuous::train::{
 /// The starting configuration.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum PresetArg {
-    /// The environment's CPU preset (`mountain-car-cpu` or `pendulum-cpu`): minutes per run.
+    /// The environment's CPU preset (`mountain-car-cpu`, `pendulum-cpu`, or `gym-cpu` for the
+    /// MuJoCo tasks): minutes per run.
     Cpu,
     /// Table 1 (App. C.2) as published: about 1 s of one core per step after the warm-up.
     Paper,
@@ -24,6 +25,9 @@ pub enum PresetArg {
     MountainCarCpu,
     /// `TrainConfig::pendulum_cpu`.
     PendulumCpu,
+    /// `TrainConfig::gym_cpu`: Table 1's dual on small networks and schedule, for the MuJoCo
+    /// tasks.
+    GymCpu,
 }
 
 /// Train a continuous learner (Algorithm 1 with networks); evaluate it in the real environment.
@@ -80,25 +84,15 @@ pub struct EvaluateArgs {
 }
 
 /// The preset's name (`cpu` resolved for the environment).
-///
-/// # Errors
-/// `--preset cpu` on a MuJoCo task, which has no CPU preset yet.
-fn preset_name(args: &TrainArgs) -> riskmdp::Result<&'static str> {
-    Ok(match (args.preset, args.env) {
+fn preset_name(args: &TrainArgs) -> &'static str {
+    match (args.preset, args.env) {
         (PresetArg::Paper, _) => "paper",
         (PresetArg::MountainCarCpu, _) | (PresetArg::Cpu, EnvKind::MountainCar) => "mountain-car-cpu",
         (PresetArg::PendulumCpu, _) | (PresetArg::Cpu, EnvKind::Pendulum) => "pendulum-cpu",
         #[cfg(feature = "mujoco")]
-        (PresetArg::Cpu, EnvKind::Hopper | EnvKind::Walker2d | EnvKind::HalfCheetah | EnvKind::Ant) => {
-            return Err(riskmdp::Error::InvalidParameter {
-                name: "--preset".into(),
-                message: format!(
-                    "`cpu` has no preset for {} yet; pass --preset paper (Table 1), pendulum-cpu or mountain-car-cpu",
-                    args.env.name()
-                ),
-            });
-        }
-    })
+        (PresetArg::Cpu, EnvKind::Hopper | EnvKind::Walker2d | EnvKind::HalfCheetah | EnvKind::Ant) => "gym-cpu",
+        (PresetArg::GymCpu, _) => "gym-cpu",
+    }
 }
 
 /// Seconds of one core per environment step after the warm-up at Table 1's schedule (20
@@ -110,7 +104,7 @@ const PAPER_SECONDS_PER_STEP: f64 = 0.96;
 
 /// The starting configuration: the preset, with the file's fields over it.
 fn config(args: &TrainArgs) -> riskmdp::Result<TrainConfig> {
-    let preset = TrainConfig::preset(preset_name(args)?)?;
+    let preset = TrainConfig::preset(preset_name(args))?;
     match &args.config {
         Some(path) => preset.overlay_file(path),
         None => Ok(preset),
@@ -176,6 +170,16 @@ pub fn run_train(args: TrainArgs) -> Result<String, String> {
     Ok(train_text(&report, &args))
 }
 
+/// What an episode that ends in a terminal state did on `env`: Mountain Car's car reached the
+/// goal; Hopper, Walker2d and Ant fell (left the healthy range); Pendulum and HalfCheetah never
+/// terminate.
+fn terminal_meaning(env: EnvKind) -> &'static str {
+    match env {
+        EnvKind::MountainCar => "at goal",
+        _ => "fell",
+    }
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "—".into(), num)
 }
@@ -187,12 +191,13 @@ fn train_text(report: &TrainReport, args: &TrainArgs) -> String {
         args.algo.name(),
         args.steps,
         args.seed,
-        preset_name(args).unwrap_or("?") // resolved by `config` before training
+        preset_name(args)
     );
     if let Some(path) = &report.checkpoint {
         out.push_str(&format!("checkpoint {}\n", path.display()));
     }
-    let header = ["step", "eval return", "at goal", "β", "KL", "critic loss"].map(String::from).to_vec();
+    let header =
+        ["step", "eval return", terminal_meaning(args.env), "β", "KL", "critic loss"].map(String::from).to_vec();
     let rows = report
         .records
         .iter()
@@ -226,13 +231,14 @@ pub fn run_evaluate(args: EvaluateArgs) -> Result<String, String> {
 }
 
 fn evaluate_text(e: &Evaluation) -> String {
-    let goals = e.terminated.iter().filter(|&&t| t).count();
+    let ended = e.terminated.iter().filter(|&&t| t).count();
     let mut out = format!(
-        "{} trained {} steps: mean return {} over {} episodes, {goals} ended at the goal\n",
+        "{} trained {} steps: mean return {} over {} episodes, {ended} ended in a terminal state ({})\n",
         e.algo.name(),
         e.step,
         num(e.mean_return),
-        e.returns.len()
+        e.returns.len(),
+        terminal_meaning(e.env)
     );
     let rows = e
         .returns

@@ -61,6 +61,29 @@ impl Band {
         Ok(Band { episodes, centre, lower, upper })
     }
 
+    /// Mean ± sample standard deviation, as [`Band::mean_std`], of columns given directly:
+    /// `columns[k]` holds every run's value at `x[k]` (e.g. the evaluation returns of a
+    /// continuous learner's seeds at environment step `x[k]`; `episodes` then holds steps).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `x` and `columns` differ in length or a column is empty.
+    pub fn mean_std_columns(x: Vec<usize>, columns: &[Vec<f64>]) -> Result<Self> {
+        if x.len() != columns.len() || columns.iter().any(Vec::is_empty) {
+            return Err(Error::InvalidParameter {
+                name: "band".into(),
+                message: format!("{} positions against {} columns, or an empty column", x.len(), columns.len()),
+            });
+        }
+        let (mut centre, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
+        for column in columns {
+            let (m, s) = mean_std(column);
+            centre.push(m);
+            lower.push(m - s);
+            upper.push(m + s);
+        }
+        Ok(Band { episodes: x, centre, lower, upper })
+    }
+
     /// Geometric mean ×÷ geometric standard deviation (for β, which spans decades).
     ///
     /// # Formula
@@ -170,6 +193,17 @@ mod tests {
         assert!((band.upper[0] / (10.0 * factor) - 1.0).abs() < 1e-12);
         runs[1].betas[2] = 0.0;
         assert!(Band::geometric(&runs, |r| &r.betas).is_err());
+    }
+
+    #[test]
+    fn columns_given_directly_make_the_same_band() {
+        // Seeds with returns 1 and 3 at step 1000, 5 and 5 at step 2000.
+        let band = Band::mean_std_columns(vec![1000, 2000], &[vec![1.0, 3.0], vec![5.0, 5.0]]).expect("band");
+        assert_eq!(band.episodes, vec![1000, 2000]);
+        assert_eq!(band.centre, vec![2.0, 5.0]);
+        assert!((band.upper[0] - (2.0 + 2f64.sqrt())).abs() < 1e-15 && band.upper[1].to_bits() == 5f64.to_bits());
+        assert!(Band::mean_std_columns(vec![1000], &[vec![1.0], vec![2.0]]).is_err());
+        assert!(Band::mean_std_columns(vec![1000], &[vec![]]).is_err());
     }
 
     #[test]

@@ -87,6 +87,24 @@ fn number(map: &serde_json::Map<String, Value>, field: &str, path: &Path, line: 
         .ok_or_else(|| json_error(path, line, format!("`{field}` is missing or not a number")))
 }
 
+/// The evaluations of one run folder's `log.jsonl`: `(step, eval_return)` per line, in order.
+///
+/// # Errors
+/// [`Error::Io`] for a missing log, [`Error::Json`] naming the file and line of a malformed
+/// record, or a log without an evaluation.
+pub fn read_returns(dir: &Path) -> Result<Vec<(usize, f64)>> {
+    let path = dir.join("log.jsonl");
+    let records = lines(&path)?;
+    if records.is_empty() {
+        return Err(json_error(&path, 1, "no evaluation in the log"));
+    }
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Ok((number(r, "step", &path, i + 1)? as usize, number(r, "eval_return", &path, i + 1)?)))
+        .collect()
+}
+
 /// The median of `xs` (the mean of the middle two for an even count), `None` when empty.
 #[must_use]
 pub fn median(mut xs: Vec<f64>) -> Option<f64> {
@@ -305,4 +323,25 @@ pub fn markdown(learners: &[LearnerRuns]) -> String {
     let mut out = vec![line(&header.map(str::to_owned)), format!("|{}", "---|".repeat(header.len()))];
     out.extend(rows.iter().map(|r| line(r)));
     out.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_are_read_in_order_and_a_bad_line_is_located() {
+        let dir = std::env::temp_dir().join(format!("riskmdp-read-returns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log = dir.join("log.jsonl");
+        std::fs::write(&log, "{\"step\":1000,\"eval_return\":-2.5}\n\n{\"step\":2000,\"eval_return\":7}\n")
+            .expect("log");
+        assert_eq!(read_returns(&dir).expect("reads"), vec![(1000, -2.5), (2000, 7.0)]);
+        std::fs::write(&log, "{\"step\":1000,\"eval_return\":1}\n{\"step\":2000}\n").expect("log");
+        let message = read_returns(&dir).expect_err("a record without a return").to_string();
+        assert!(message.contains("line 2") && message.contains("eval_return"), "{message}");
+        std::fs::write(&log, "").expect("log");
+        assert!(read_returns(&dir).is_err(), "an empty log");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
