@@ -38,6 +38,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from the import below
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch_updates as tu  # noqa: E402  (Actor, TwinCritic, Ensemble, adam, fit, the constants)
 
