@@ -187,8 +187,12 @@ def actor_critic_step(args):
     return step
 
 
-def fit(model, opt, data, epochs, batch):
-    """DynamicsModel::fit with FitObjective::Likelihood; returns (minibatch steps, last epoch's loss)."""
+def fit(model, opt, data, epochs, batch, state=None):
+    """DynamicsModel::fit with FitObjective::Likelihood; returns (minibatch steps, last epoch's loss).
+
+    With a dict `state`, also stores there what the model keeps for its rollouts: the
+    standardiser (`mean`, `std`) and the `elites`, best first (bench/torch_epoch.py uses them).
+    """
     obs = data["obs"]
     # The whole of D_env gathered: inputs [s, a], targets [r, s' − s].
     inputs = torch.cat([obs, data["action"]], 1)
@@ -227,6 +231,8 @@ def fit(model, opt, data, epochs, batch):
         mse = (mu - targets[holdout]).pow(2).mean((1, 2))
         elites = torch.argsort(mse, stable=True)[:ELITES]
         mse[elites].mean().item()
+    if state is not None:
+        state.update(mean=mean, std=std, elites=elites)
     return epochs * per_epoch, last_epoch_loss
 
 
