@@ -43,6 +43,18 @@ fn same_seed_gives_the_same_log_bytes_and_another_seed_does_not() {
     assert!(first != other, "the seed does not reach the log");
 }
 
+/// A run's length changes only where it stops: the first 200 steps of a 300-step run log what
+/// a 200-step run logs (a figure may compare runs of different budgets up to the shorter).
+#[test]
+fn a_longer_run_logs_a_shorter_one_first() {
+    let short = scratch("short");
+    train(EnvKind::MountainCar, Algo::BetaVmbpo, &TrainConfig::tiny(), 200, 7, Some(&short), |_| {}).expect("trains");
+    let short = std::fs::read_to_string(short.join(LOG_FILE)).expect("log written");
+    let long = String::from_utf8(log_bytes(EnvKind::MountainCar, Algo::BetaVmbpo, 7, "long")).expect("utf-8");
+    assert_eq!(short.lines().count(), 2);
+    assert!(long.starts_with(&short), "the 300-step run's first records differ from the 200-step run's");
+}
+
 #[test]
 fn the_four_learners_differ_only_where_the_algorithms_differ() {
     let records =
