@@ -166,6 +166,28 @@ fn title(task: &str) -> &'static str {
     }
 }
 
+/// A table row: the last point of `s`, mean ± std over the seeds `runs`, and each seed's mean
+/// over the last half of its evaluations, mean ± std over the seeds (steadier than one point).
+fn last_row(task: &str, learner: &str, runs: &[Returns], s: &Series) -> Result<String, Error> {
+    let k = s.y.len() - 1;
+    let (lo, hi) = s.band.as_ref().map_or((s.y[k], s.y[k]), |(l, h)| (l[k], h[k]));
+    let n = s.y.len();
+    let halves: Vec<f64> =
+        runs.iter().map(|r| r[n / 2..n].iter().map(|&(_, y)| y).sum::<f64>() / (n - n / 2) as f64).collect();
+    let half = Band::mean_std_columns(vec![0], &[halves])?;
+    Ok(format!(
+        "| {task} | {learner} | {} | {} | {:.0} ± {:.0} | {} – {} | {:.0} ± {:.0} |",
+        runs.len(),
+        s.x[k],
+        s.y[k],
+        (hi - lo) / 2.0,
+        s.x[n / 2],
+        s.x[k],
+        half.centre[0],
+        half.upper[0] - half.centre[0]
+    ))
+}
+
 /// One panel per task of `tasks`, one curve per learner of [`LEARNERS`] with done runs; the
 /// last evaluation of each curve into `table`.
 fn learner_panels(logs: &Logs, tasks: &[&str], table: &mut Vec<String>) -> Result<Vec<Panel>, Error> {
@@ -175,16 +197,7 @@ fn learner_panels(logs: &Logs, tasks: &[&str], table: &mut Vec<String>) -> Resul
         for (algo, name, colour) in LEARNERS {
             let Some(runs) = logs.curves.get(&(task.to_string(), algo.to_string())) else { continue };
             let s = series(name.to_string(), colour, runs)?;
-            let k = s.y.len() - 1;
-            let (lo, hi) = s.band.as_ref().map_or((s.y[k], s.y[k]), |(l, h)| (l[k], h[k]));
-            table.push(format!(
-                "| {} | {name} | {} | {} | {:.0} ± {:.0} |",
-                title(task),
-                runs.len(),
-                s.x[k],
-                s.y[k],
-                (hi - lo) / 2.0
-            ));
+            table.push(last_row(title(task), name, runs, &s)?);
             curves.push(s);
         }
         if !curves.is_empty() {
@@ -196,7 +209,7 @@ fn learner_panels(logs: &Logs, tasks: &[&str], table: &mut Vec<String>) -> Resul
 
 /// Fig. 8's two panels: the variants `beta0-*` and `beta-lr-*` of β-VMBPO on Hopper, with the
 /// preset's own value from `fig5` when `fig8` has no such variant.
-fn ablation_panels(fig8: &Logs, fig5: &Logs) -> Result<Vec<Panel>, Error> {
+fn ablation_panels(fig8: &Logs, fig5: &Logs, table: &mut Vec<String>) -> Result<Vec<Panel>, Error> {
     // Fig. 5's runs up to Fig. 8's budget: what a run of that length logs (a run's length
     // changes only where it stops; tests/candle_train.rs).
     let Some(budget) = fig8.curves.values().flatten().filter_map(|r| r.last()).map(|&(s, _)| s).max() else {
@@ -228,11 +241,12 @@ fn ablation_panels(fig8: &Logs, fig5: &Logs) -> Result<Vec<Panel>, Error> {
             variants.push((own, format!("{symbol} = {own} (Fig. 5's runs)"), runs));
         }
         variants.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let curves = variants
-            .iter()
-            .enumerate()
-            .map(|(i, (_, label, runs))| series(label.clone(), i, runs))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut curves = Vec::new();
+        for (i, (_, label, runs)) in variants.iter().enumerate() {
+            let s = series(label.clone(), i, runs)?;
+            table.push(last_row("Hopper-v4 (Fig. 8)", label, runs, &s)?);
+            curves.push(s);
+        }
         if !curves.is_empty() {
             panels.push(panel(format!("β-VMBPO on Hopper-v4: {side}"), curves));
         }
@@ -277,8 +291,9 @@ fn draw(files: &[PathBuf; 3], out: &Path) -> Result<(Vec<&'static str>, String),
         format!("{steps} steps, mean ± std over seeds")
     };
     let mut table = vec![
-        "| task | learner | seeds | step | last evaluation, mean ± std |".to_string(),
-        "|---|---|---|---|---|".to_string(),
+        "| task | learner | seeds | step | last evaluation, mean ± std | last half of the run | its mean per seed, mean ± std |"
+            .to_string(),
+        "|---|---|---|---|---|---|---|".to_string(),
     ];
     let figures = [
         (
@@ -287,7 +302,11 @@ fn draw(files: &[PathBuf; 3], out: &Path) -> Result<(Vec<&'static str>, String),
             learner_panels(&fig5, &["hopper", "walker2d", "half-cheetah"], &mut table)?,
         ),
         ("fig7_ant", format!("Fig. 7: Ant ({})", budget(&fig7)), learner_panels(&fig7, &["ant"], &mut table)?),
-        ("fig8_hopper", format!("Fig. 8: robustness to β₀ and η ({})", budget(&fig8)), ablation_panels(&fig8, &fig5)?),
+        (
+            "fig8_hopper",
+            format!("Fig. 8: robustness to β₀ and η ({})", budget(&fig8)),
+            ablation_panels(&fig8, &fig5, &mut table)?,
+        ),
     ];
     if figures.iter().all(|(_, _, panels)| panels.is_empty()) {
         return Err(format!(
