@@ -209,13 +209,13 @@ fn bad_input_is_one_error_line() {
     let bad = dir.join("bad.json");
     std::fs::write(
         &bad,
-        r#"{ "name": "b", "out": "o", "tasks": ["hopper"], "learners": ["sac"], "seeds": [1],
+        r#"{ "name": "b", "out": "o", "tasks": ["humanoid"], "learners": ["sac"], "seeds": [1],
         "preset": "paper", "steps": 10 }"#,
     )
     .expect("written");
     let bad = bad.to_str().expect("utf-8");
     assert_clean_failure(&["grid", "list", "/no/such/experiment.json"], "/no/such/experiment.json");
-    assert_clean_failure(&["grid", "list", bad], "tasks[0]: unknown environment `hopper`");
+    assert_clean_failure(&["grid", "list", bad], "tasks[0]: unknown environment `humanoid`");
     assert_clean_failure(&["grid", "sbatch", bad], "tasks[0]");
     assert_clean_failure(&["grid", "run", &file, "1"], "K: there is no run 1");
     assert_clean_failure(&["grid", "run", &file, "-1"], "'-1'");

@@ -1,5 +1,5 @@
 //! `riskmdp train` and `riskmdp evaluate` (feature `candle`): continuous β-VMBPO, VMBPO, MBPO
-//! and SAC on Mountain Car and Pendulum.
+//! and SAC on Mountain Car, Pendulum and (feature `mujoco`) Hopper, Walker2d, HalfCheetah and Ant.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -217,6 +217,12 @@ impl TrainConfig {
     /// buffers of 100 000 and 40 000, 3 evaluation episodes; q_φ warm-started from p_θ at each
     /// fit and half of each actor-critic minibatch from D_env, as in
     /// [`TrainConfig::mountain_car_cpu`].
+    ///
+    /// Measured (`experiments/fig5_gym_cpu.json` and the Fig. 7 and 8 files: 3 seeds × 12 000
+    /// steps, a few minutes of one core per run; README, "Figs. 5, 7 and 8"): SAC, MBPO and
+    /// VMBPO make some progress on Hopper and Walker2d, SAC also on HalfCheetah; β-VMBPO trails
+    /// them on all three, as β stays near β₀ = 100 under the linear dual step and its actor
+    /// sees rewards through Q/β.
     pub fn gym_cpu() -> Self {
         TrainConfig {
             warmup_steps: 2000,
