@@ -118,6 +118,9 @@ fn read(path: &Path) -> Result<Logs, Error> {
 /// Mean ± std over the seeds at the steps every seed reached.
 fn band(runs: &[Returns]) -> Result<Band, Error> {
     let n = runs.iter().map(Vec::len).min().unwrap_or(0);
+    if n == 0 {
+        return Err("a curve without runs, or a run without an evaluation".into());
+    }
     let steps: Vec<usize> = runs[0][..n].iter().map(|&(s, _)| s).collect();
     if runs.iter().any(|r| r[..n].iter().map(|&(s, _)| s).ne(steps.iter().copied())) {
         return Err("the seeds of one curve were evaluated at different steps".into());
