@@ -16,7 +16,7 @@ use std::path::Path;
 
 use rand::Rng;
 
-use super::{MAX_EPISODE_STEPS, Sim, assets_dir, ctrl_cost};
+use super::{MAX_EPISODE_STEPS, Sim, assets_dir};
 use crate::continuous::env::{Bounds, Env, Step};
 use crate::error::Result;
 
@@ -106,7 +106,7 @@ impl Env for HalfCheetah {
     }
 
     /// Positions `qpos0 + U(±0.1)`, then velocities `0.1·N(0, 1)` (gymnasium's order of draws;
-    /// the normal draws are the crate's Box–Muller, not NumPy's).
+    /// the normal draws are `rand_distr`'s, not NumPy's).
     fn reset(&mut self, rng: &mut dyn Rng) -> Vec<f64> {
         self.sim.reset_noisy(rng, RESET_NOISE_SCALE, true);
         self.observation()
@@ -114,12 +114,8 @@ impl Env for HalfCheetah {
 
     /// One step of the [module's formula](self).
     fn step(&mut self, action: &[f64]) -> Result<Step> {
-        let action = self.sim.action(self.id(), action)?;
-        let x_before = self.sim.qpos()[0];
-        self.sim.simulate(&action);
-        let x_velocity = (self.sim.qpos()[0] - x_before) / self.sim.dt();
-        let reward = x_velocity - ctrl_cost(CTRL_COST_WEIGHT, &action);
-        let truncated = self.sim.count_step();
-        Ok(Step { obs: self.observation(), reward, terminated: false, truncated })
+        let m = self.sim.advance(self.id(), action, CTRL_COST_WEIGHT, |sim| sim.qpos()[0])?;
+        let reward = m.x_velocity - m.ctrl_cost;
+        Ok(Step { obs: self.observation(), reward, terminated: false, truncated: m.truncated })
     }
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rand::Rng;
 
-use super::{MAX_EPISODE_STEPS, Sim, assets_dir, ctrl_cost};
+use super::{MAX_EPISODE_STEPS, Sim, assets_dir};
 use crate::continuous::env::{Bounds, Env, Step};
 use crate::error::Result;
 
@@ -142,12 +142,8 @@ impl Env for Hopper {
 
     /// One step of the [module's formula](self).
     fn step(&mut self, action: &[f64]) -> Result<Step> {
-        let action = self.sim.action(self.id(), action)?;
-        let x_before = self.sim.qpos()[0];
-        self.sim.simulate(&action);
-        let x_velocity = (self.sim.qpos()[0] - x_before) / self.sim.dt();
-        let reward = (x_velocity + HEALTHY_REWARD) - ctrl_cost(CTRL_COST_WEIGHT, &action);
-        let truncated = self.sim.count_step();
-        Ok(Step { obs: self.observation(), reward, terminated: !self.is_healthy(), truncated })
+        let m = self.sim.advance(self.id(), action, CTRL_COST_WEIGHT, |sim| sim.qpos()[0])?;
+        let reward = (m.x_velocity + HEALTHY_REWARD) - m.ctrl_cost;
+        Ok(Step { obs: self.observation(), reward, terminated: !self.is_healthy(), truncated: m.truncated })
     }
 }

@@ -124,6 +124,17 @@ pub(crate) struct Sim {
     elapsed: usize,
 }
 
+/// What [`Sim::advance`] measured over one environment step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Advance {
+    /// `(x' − x)/dt`.
+    pub(crate) x_velocity: f64,
+    /// `weight·Σ a'²` of the float32 action.
+    pub(crate) ctrl_cost: f64,
+    /// The step reached the time limit.
+    pub(crate) truncated: bool,
+}
+
 impl std::fmt::Debug for Sim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sim")
@@ -255,6 +266,27 @@ impl Sim {
             });
         }
         Ok(action.iter().map(|&a| a as f32).collect())
+    }
+
+    /// One environment step of a locomotion task: the action checked and rounded to float32
+    /// ([`Sim::action`]), [`Sim::simulate`], the forward velocity `(x' − x)/dt` of the
+    /// coordinate `x(sim)` read before and after, the control cost `weight·Σ a'²`
+    /// ([`ctrl_cost`]), and whether this step reaches the time limit ([`Sim::count_step`]).
+    ///
+    /// # Errors
+    /// Those of [`Sim::action`]; nothing is simulated then.
+    pub(crate) fn advance(
+        &mut self,
+        id: &str,
+        action: &[f64],
+        ctrl_cost_weight: f64,
+        x: impl Fn(&Sim) -> f64,
+    ) -> Result<Advance> {
+        let action = self.action(id, action)?;
+        let x_before = x(self);
+        self.simulate(&action);
+        let x_velocity = (x(self) - x_before) / self.dt();
+        Ok(Advance { x_velocity, ctrl_cost: ctrl_cost(ctrl_cost_weight, &action), truncated: self.count_step() })
     }
 
     /// gymnasium's `do_simulation`: the controls set to the action, then `frame_skip` calls of
