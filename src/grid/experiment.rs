@@ -390,12 +390,6 @@ impl Experiment {
         &self.text
     }
 
-    /// The preset every run starts from (`train --preset`).
-    #[must_use]
-    pub fn preset(&self) -> &str {
-        &self.preset
-    }
-
     /// Every run, in expansion order: `runs()[k].id == k`.
     #[must_use]
     pub fn runs(&self) -> &[Run] {
