@@ -103,7 +103,10 @@ fn a_tiny_grid_runs_locally_skips_finished_runs_and_gives_trains_bytes() {
 #[test]
 fn failed_and_killed_runs_are_reported_by_number_and_run_again() {
     let dir = scratch("failures");
-    let variants = r#"[{ "name": "ok", "config": {} }, { "name": "bad", "config": { "elites": 99 } }]"#;
+    // Run 0 evaluates 200 episodes at each of its 3 evaluations, so that it lasts about a second:
+    // long enough to be seen running and killed below before it can finish.
+    let variants =
+        r#"[{ "name": "ok", "config": { "eval_episodes": 200 } }, { "name": "bad", "config": { "elites": 99 } }]"#;
     let file = experiment(&dir, r#"[{ "algo": "sac", "variants": ["ok", "bad"] }]"#, "[1]", variants);
 
     let out = riskmdp(&["grid", "local", &file, "--jobs", "2"]);
